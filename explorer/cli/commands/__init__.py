@@ -1,0 +1,1 @@
+"""Sub-commands of the lm-explorer CLI, one per module."""

@@ -1,0 +1,81 @@
+"""A loaded model with its tokenizer, its module map, a fingerprint, and active interventions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from explorer.models.architecture import ModelParts
+
+
+@dataclass
+class LoadedModel:
+    """What every probe takes as its model argument.
+
+    ``state_key()`` identifies the model *and* any intervention active on it, so cached results
+    computed under an intervention are never confused with clean ones.
+    """
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    name: str
+    source: str
+    fingerprint: str
+    parts: ModelParts = field(init=False)
+    _interventions: list[str] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model.eval()
+        self.parts = ModelParts(self.model)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def state_key(self) -> str:
+        """Fingerprint plus the active interventions, in the order they were entered."""
+        return self.fingerprint if not self._interventions else self.fingerprint + "|" + "|".join(self._interventions)
+
+    @property
+    def interventions(self) -> tuple[str, ...]:
+        return tuple(self._interventions)
+
+    @contextmanager
+    def intervention(self, description: str) -> Iterator[None]:
+        """Mark an intervention active (for cache keys) for the duration of the block."""
+        self._interventions.append(description)
+        try:
+            yield
+        finally:
+            self._interventions.remove(description)
+
+    def info(self) -> dict[str, Any]:
+        """Architecture and size, for ``lm-explorer info`` and the dashboard."""
+        p = self.parts
+        return {
+            "name": self.name, "source": self.source, "architecture": type(self.model).__name__,
+            "model_type": p.model_type, "parameters": sum(t.numel() for t in self.model.parameters()),
+            "layers": p.n_layers, "heads": p.n_heads, "kv_heads": p.n_kv_heads, "head_dim": p.head_dim,
+            "d_model": p.d_model, "vocab": self.model.get_output_embeddings().weight.shape[0],
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."), "device": str(self.device),
+            "fingerprint": self.fingerprint[:16],
+        }
+
+
+def weights_fingerprint(model: PreTrainedModel) -> str:
+    """A digest of the config and a sample of every weight tensor: differs between checkpoints."""
+    h = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            flat = tensor.detach().reshape(-1)
+            sample = flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy()
+            h.update(name.encode())
+            h.update(str(tuple(tensor.shape)).encode())
+            h.update(sample.tobytes())
+    return h.hexdigest()

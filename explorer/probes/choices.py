@@ -1,0 +1,82 @@
+"""Score every choice of every item under one prompt format: the base frame of all MC probes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from explorer import columns as C
+from explorer.items.item import Item
+from explorer.models.handle import LoadedModel
+from explorer.prompts.build import build_prompts
+from explorer.prompts.format import PromptFormat, get_format
+from explorer.prompts.tokens import label_token_ids
+from explorer.scoring.engine import DEFAULT, score_continuations, score_next_token
+from explorer.scoring.progress import ProgressFn
+
+
+def score_choices(
+    model: LoadedModel,
+    items: Sequence[Item],
+    fmt: str | PromptFormat = "letters",
+    *,
+    shots: int = 0,
+    pool: Sequence[Item] = (),
+    seed: int = 0,
+    format_name: str | None = None,
+    batch_size: int = 32,
+    cache=DEFAULT,
+    progress: ProgressFn | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`).
+
+    Letter formats read the label tokens (" A") at the next position; string and cloze formats
+    sum the log-probabilities of each choice's tokens (" Paris") as a continuation.
+    ``prob_norm`` renormalises over the item's choices; ``is_pred`` marks the argmax.
+    """
+    name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
+    fmt = get_format(fmt)
+    items = list(items)
+    for item in items:
+        fmt.check(item)
+    prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
+    if fmt.scores_labels:
+        k_max = max(i.k for i in items)
+        targets = [fmt.label_prefix + lab for lab in fmt.labels[:k_max]]
+        ids = label_token_ids(model.tokenizer, targets)
+        scores = score_next_token(model, prompts, ids, batch_size=batch_size, cache=cache, progress=progress,
+                                  cancel=cancel)
+        per_item = [(scores.logprobs[n, : it.k], np.ones(it.k, dtype=int)) for n, it in enumerate(items)]
+    else:
+        conts = [fmt.targets(it) for it in items]
+        token_lps = score_continuations(model, prompts, conts, batch_size=batch_size, cache=cache,
+                                        progress=progress, cancel=cancel)
+        per_item = [(np.array([t.sum() for t in lps]), np.array([len(t) for t in lps])) for lps in token_lps]
+    return choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
+                        intervention="|".join(model.interventions))
+
+
+def choice_frame(items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat,
+                 per_item: Sequence[tuple[np.ndarray, np.ndarray]], *, format_name: str, shots: int, seed: int,
+                 intervention: str = "") -> pd.DataFrame:
+    """Assemble the tidy frame from per-item (logprobs, n_tokens) arrays."""
+    rows = []
+    for item, prompt, (lps, ntok) in zip(items, prompts, per_item):
+        norm = np.exp(lps - np.logaddexp.reduce(lps))
+        pred = int(np.argmax(lps))
+        targets = fmt.targets(item)
+        for pos in range(item.k):
+            rows.append({
+                C.ITEM_ID: item.id, C.FORMAT: format_name, C.SHOTS: shots, C.SEED: seed, C.K: item.k,
+                C.POSITION: pos, C.LABEL: fmt.labels[pos] if fmt.scores_labels else "",
+                C.CHOICE_INDEX: item.origin[pos], C.CHOICE: item.choices[pos], C.TARGET: targets[pos],
+                C.LOGPROB: float(lps[pos]), C.PROB: float(np.exp(lps[pos])), C.PROB_NORM: float(norm[pos]),
+                C.N_TOKENS: int(ntok[pos]), C.IS_GOLD: item.answer == pos if item.answer is not None else pd.NA,
+                C.IS_PRED: pos == pred, C.INTERVENTION: intervention, C.PROMPT: prompt,
+            })
+    frame = pd.DataFrame(rows, columns=C.CHOICE_COLUMNS)
+    frame[C.IS_GOLD] = frame[C.IS_GOLD].astype("boolean")
+    return frame

@@ -1,0 +1,179 @@
+"""The scoring engine: next-token log-probabilities and continuation log-probabilities, fast.
+
+Both run through one path: requests are tokenised, looked up in the result cache, sorted so that
+prompts sharing a prefix sit together, chunked, and evaluated as a prefix tree
+(:mod:`explorer.scoring.forward`), computing logits only where they are read. Results come back
+in the caller's order and equal a one-prompt-at-a-time computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from explorer.models.handle import LoadedModel
+from explorer.prompts.tokens import encode_continuation, encode_prompt
+from explorer.scoring.cache import ResultCache, Value, cache_key, default_cache
+from explorer.scoring.forward import forward_tree
+from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
+
+DEFAULT = object()  # "use the default cache"
+
+
+@dataclass(frozen=True)
+class NextTokenScores:
+    """Next-token log-probabilities at the end of each prompt.
+
+    ``logprobs[i, j]`` = log p(token_ids[j] | prompts[i]); ``top_ids``/``top_logprobs`` [n, top_k]
+    are the most likely tokens, best first (``top_ids[:, 0]`` is the greedy next token).
+    """
+
+    token_ids: tuple[int, ...]
+    logprobs: np.ndarray
+    top_ids: np.ndarray
+    top_logprobs: np.ndarray
+
+    @property
+    def probs(self) -> np.ndarray:
+        return np.exp(self.logprobs)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One forward computation: a token sequence and the positions whose next token is read."""
+
+    key: str
+    ids: tuple[int, ...]
+    positions: tuple[int, ...]
+
+
+def score_next_token(
+    model: LoadedModel,
+    prompts: Sequence[str],
+    token_ids: Sequence[int],
+    *,
+    top_k: int = 0,
+    batch_size: int = 32,
+    cache: ResultCache | None | Any = DEFAULT,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | Callable[[], bool] | None = None,
+) -> NextTokenScores:
+    """Log-probabilities of ``token_ids`` (and the ``top_k`` best tokens) after each prompt."""
+    token_ids = tuple(int(t) for t in token_ids)
+    targets = torch.tensor(token_ids, dtype=torch.long)
+    state = model.state_key()
+    requests = []
+    for prompt in prompts:
+        ids = tuple(encode_prompt(model.tokenizer, prompt))
+        requests.append(Request(cache_key(state, "next", prompt, token_ids, top_k), ids, (len(ids) - 1,)))
+
+    def reduce(lp: torch.Tensor) -> Value:
+        top = torch.topk(lp[0], top_k) if top_k else None
+        return (lp[0, targets].numpy(),
+                top.indices.numpy() if top is not None else np.zeros(0, dtype=np.int64),
+                top.values.numpy() if top is not None else np.zeros(0, dtype=np.float32))
+
+    values = run_requests(model, requests, reduce, batch_size=batch_size, cache=cache, progress=progress,
+                          cancel=cancel)
+    n = len(values)
+    return NextTokenScores(
+        token_ids=token_ids,
+        logprobs=np.stack([v[0] for v in values]).astype(np.float64) if n else np.zeros((0, len(token_ids))),
+        top_ids=np.stack([v[1] for v in values]).astype(np.int64) if n else np.zeros((0, top_k), dtype=np.int64),
+        top_logprobs=np.stack([v[2] for v in values]).astype(np.float64) if n else np.zeros((0, top_k)),
+    )
+
+
+def score_continuations(
+    model: LoadedModel,
+    contexts: Sequence[str],
+    continuations: Sequence[Sequence[str]],
+    *,
+    batch_size: int = 32,
+    cache: ResultCache | None | Any = DEFAULT,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | Callable[[], bool] | None = None,
+) -> list[list[np.ndarray]]:
+    """Per-token log-probabilities of each continuation after its context.
+
+    ``result[i][j]`` is a float array with log p(token t of continuations[i][j] | context[i], earlier
+    tokens); its sum is the sequence log-probability. The context of each ``i`` is computed once
+    and shared by all its continuations.
+    """
+    if len(contexts) != len(continuations):
+        raise ValueError(f"{len(contexts)} contexts but {len(continuations)} lists of continuations")
+    state = model.state_key()
+    requests, targets, shape = [], [], []
+    for context, conts in zip(contexts, continuations):
+        shape.append(len(conts))
+        for cont in conts:
+            ctx_ids, cont_ids = encode_continuation(model.tokenizer, context, cont)
+            ids = tuple(ctx_ids + cont_ids)
+            positions = tuple(range(len(ctx_ids) - 1, len(ids) - 1))
+            requests.append(Request(cache_key(state, "cont", context, cont), ids, positions))
+            targets.append(torch.tensor(cont_ids, dtype=torch.long))
+    target_of = {id(r): t for r, t in zip(requests, targets)}
+
+    values = run_requests(model, requests, lambda lp, r: (lp.gather(1, target_of[id(r)][:, None])[:, 0].numpy(),),
+                          batch_size=batch_size, cache=cache, progress=progress, cancel=cancel, with_request=True)
+    out, at = [], 0
+    for k in shape:
+        out.append([values[at + j][0].astype(np.float64) for j in range(k)])
+        at += k
+    return out
+
+
+def run_requests(
+    model: LoadedModel,
+    requests: Sequence[Request],
+    reduce: Callable[..., Value],
+    *,
+    batch_size: int = 32,
+    chunk_size: int = 512,
+    cache: ResultCache | None | Any = DEFAULT,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | Callable[[], bool] | None = None,
+    with_request: bool = False,
+) -> list[Value]:
+    """Evaluate requests (cached ones are not recomputed), returning ``reduce(logprobs)`` of each,
+    in order. ``reduce`` turns the [positions, vocab] log-probs into small arrays worth caching.
+
+    Results are written to the cache as each chunk finishes, so a cancelled or failed run keeps
+    what it finished.
+    """
+    store: ResultCache | None = default_cache() if cache is DEFAULT else cache
+    found = store.get_many(r.key for r in requests) if store is not None else {}
+    todo: dict[str, Request] = {}
+    for r in requests:
+        if r.key not in found and r.key not in todo:
+            todo[r.key] = r
+    ordered = sorted(todo.values(), key=lambda r: r.ids)  # neighbours share prefixes
+    total, done = len(ordered), 0
+    if progress is not None:
+        progress(0, total)
+    check_cancel(cancel)
+    computed: dict[str, Value] = {}
+    for c in range(0, len(ordered), chunk_size):
+        part = ordered[c : c + chunk_size]
+        fresh: dict[str, Value] = {}
+        try:
+            for idx, logprobs in forward_tree(model, [r.ids for r in part], [r.positions for r in part],
+                                              batch_size=batch_size):
+                req = part[idx]
+                fresh[req.key] = reduce(logprobs, req) if with_request else reduce(logprobs)
+                done += 1
+                if progress is not None and done % max(1, batch_size) == 0:
+                    progress(done, total)
+                check_cancel(cancel)
+        finally:
+            computed.update(fresh)
+            if store is not None:
+                store.put_many(fresh)
+    if progress is not None:
+        progress(total, total)
+    everything = {**found, **computed}
+    return [everything[r.key] for r in requests]

@@ -1,0 +1,120 @@
+"""Batched evaluation of a prefix tree: each node's tokens run once, on top of its ancestors' cache.
+
+Nodes of one depth run together: their ancestors' keys and values are left-padded into one
+past, their own tokens right-padded, and position ids continue each row's own prefix, so every
+row sees exactly what a one-prompt-at-a-time run would. Only the hidden states at requested
+positions go through the unembedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import torch
+from transformers import DynamicCache
+
+from explorer.models.handle import LoadedModel
+from explorer.scoring.trie import Node, build_tree, levels
+
+KV = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values [kv_heads, tokens, head_dim]
+
+
+def forward_tree(
+    model: LoadedModel,
+    sequences: Sequence[Sequence[int]],
+    positions: Sequence[Sequence[int]],
+    *,
+    batch_size: int = 32,
+    on_batch: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield ``(request, logprobs)`` with ``logprobs`` [len(positions[request]), vocab] (float32,
+    log-softmax) as soon as every position of a request has been computed.
+
+    ``on_batch(n_rows)`` is called after each forward pass (for progress and cancellation).
+    """
+    tops = build_tree(sequences, positions)
+    pending = {r: len(p) for r, p in enumerate(positions)}
+    gathered: dict[int, list[torch.Tensor | None]] = {r: [None] * len(p) for r, p in enumerate(positions)}
+    for r in [r for r, n in pending.items() if n == 0]:
+        del pending[r]
+        yield r, torch.empty(0, model.parts.unembedding().shape[0])
+    kv: dict[Node, KV] = {}  # each node's own keys/values, kept while its subtree runs (callers chunk)
+    for level in levels(tops):
+        level = sorted(level, key=lambda n: (len(n.tokens), n.start))
+        for i in range(0, len(level), batch_size):
+            batch = level[i : i + batch_size]
+            for r, slot, lp in _run_batch(model, batch, kv):
+                gathered[r][slot] = lp
+                pending[r] -= 1
+                if pending[r] == 0:
+                    del pending[r]
+                    yield r, torch.stack(gathered.pop(r))  # type: ignore[arg-type]
+            if on_batch is not None:
+                on_batch(len(batch))
+
+
+def _path(node: Node) -> list[Node]:
+    out = []
+    while node.parent is not None:
+        node = node.parent
+        out.append(node)
+    return out[::-1]
+
+
+@torch.inference_mode()
+def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
+    parts, device = model.parts, model.device
+    n = len(batch)
+    past_len = [b.start for b in batch]
+    new_len = [len(b.tokens) for b in batch]
+    p_max, t_max = max(past_len), max(new_len)
+
+    input_ids = torch.zeros(n, t_max, dtype=torch.long)
+    mask = torch.zeros(n, p_max + t_max, dtype=torch.long)
+    for row, node in enumerate(batch):
+        input_ids[row, : new_len[row]] = torch.tensor(node.tokens)
+        mask[row, p_max - past_len[row] : p_max + new_len[row]] = 1
+    position_ids = torch.tensor(past_len).unsqueeze(1) + torch.arange(t_max).unsqueeze(0)
+
+    cache = DynamicCache(ddp_cache_data=_padded_past(batch, kv, p_max, device) if p_max else None)
+    out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                             position_ids=position_ids.to(device), cache=cache, use_cache=True)
+    hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
+
+    for row, node in enumerate(batch):
+        if node.children:  # keep this node's own keys/values for its children
+            sl = slice(p_max, p_max + new_len[row])
+            kv[node] = [(layer.keys[row, :, sl].clone(), layer.values[row, :, sl].clone()) for layer in cache.layers]
+
+    rows, offsets, owners = [], [], []
+    for row, node in enumerate(batch):
+        for r, slot, offset in node.reads:
+            rows.append(row)
+            offsets.append(offset)
+            owners.append((r, slot))
+    if not rows:
+        return []
+    picked = hidden[torch.tensor(rows, device=device), torch.tensor(offsets, device=device)]  # [m, d_model]
+    logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
+    return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
+
+
+def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int, device: torch.device) -> KV:
+    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``."""
+    paths = [_path(node) for node in batch]
+    ref = kv[paths[0][-1]]
+    n_layers = len(ref)
+    out: KV = []
+    for layer in range(n_layers):
+        k0, v0 = ref[layer]
+        keys = k0.new_zeros(len(batch), k0.shape[0], p_max, k0.shape[-1], device=device)
+        values = v0.new_zeros(len(batch), v0.shape[0], p_max, v0.shape[-1], device=device)
+        for row, path in enumerate(paths):
+            at = p_max - batch[row].start
+            for anc in path:
+                k, v = kv[anc][layer]
+                keys[row, :, at : at + k.shape[1]] = k
+                values[row, :, at : at + v.shape[1]] = v
+                at += k.shape[1]
+        out.append((keys, values))
+    return out

@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny random models (milliseconds) and one bundled SmolLM2 per session."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="lmx-test-"))
+for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "XDG_CONFIG_HOME", "HF_HOME"):
+    os.environ.setdefault(var, str(_TMP / var.lower()))
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The dequantised bundled model is cached across runs (it is keyed by the GGUF's hash); results are not.
+os.environ.setdefault("LM_EXPLORER_CACHE", str(Path(__file__).resolve().parents[1] / ".cache" / "lm-explorer"))
+
+from tests.tiny import TINY_ARCHS, tiny_model  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The bundled SmolLM2-135M-Instruct, loaded once per test session."""
+    from explorer import load_model
+
+    return load_model()
+
+
+@pytest.fixture(params=TINY_ARCHS)
+def tiny_any(request):
+    """A tiny randomly initialised model of each supported architecture."""
+    return tiny_model(request.param)
+
+
+@pytest.fixture
+def tiny():
+    """A tiny random Llama-architecture model (grouped-query attention) with a real tokenizer."""
+    return tiny_model("llama")
+
+
+@pytest.fixture
+def no_cache():
+    """Pass as ``cache=`` to bypass the result cache."""
+    return None

@@ -1,0 +1,5 @@
+"""The ipywidgets + plotly UI: thin views over the ``explorer`` engine (no probe logic here)."""
+
+from widgets._runner import Debouncer, Job, Runner, in_chunks
+
+__all__ = ["Runner", "Job", "Debouncer", "in_chunks"]

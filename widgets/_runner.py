@@ -1,0 +1,150 @@
+"""Run engine work off the kernel's message loop, with a progress bar, a cancel button and
+results streamed to the caller as they come. Starting new work cancels stale work.
+
+The work function receives a :class:`Job` and calls ``job.progress(done, total)`` and
+``job.emit(partial)``; it passes ``job.cancelled`` to the engine as its ``cancel`` argument so the
+engine stops between batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import ipywidgets as W
+
+from explorer.errors import Cancelled
+
+T = TypeVar("T")
+
+
+class Job:
+    """One run of work: its own cancel flag, so a superseded job cannot touch the views."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._event = threading.Event()
+
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def progress(self, done: int, total: int) -> None:
+        if not self.cancelled():
+            self._runner._show_progress(done, total)
+
+    def emit(self, partial: Any) -> None:
+        """Hand a partial result to the runner's ``on_partial`` (ignored once cancelled)."""
+        if not self.cancelled() and self._runner._on_partial is not None:
+            self._runner._on_partial(partial)
+
+
+class Runner:
+    """A progress bar, a status line and a cancel button around one background thread at a time."""
+
+    def __init__(self, description: str = "") -> None:
+        self.bar = W.IntProgress(value=0, min=0, max=1, description=description, layout=W.Layout(width="320px"))
+        self.status = W.HTML(value="")
+        self.cancel_button = W.Button(description="Cancel", icon="stop", disabled=True,
+                                      layout=W.Layout(width="100px"))
+        self.cancel_button.on_click(lambda _: self.cancel())
+        self.widget = W.HBox([self.bar, self.cancel_button, self.status])
+        self._job: Job | None = None
+        self._thread: threading.Thread | None = None
+        self._on_partial: Callable[[Any], None] | None = None
+        self.last_error: BaseException | None = None
+
+    def start(self, work: Callable[[Job], T], *, on_result: Callable[[T], None],
+              on_partial: Callable[[Any], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None) -> Job:
+        """Cancel any running job, then run ``work(job)`` in a thread; ``on_result`` gets its return."""
+        self.cancel()
+        job = self._job = Job(self)
+        self._on_partial = on_partial
+        self.last_error = None
+        self.cancel_button.disabled = False
+        self.status.value = "running…"
+        self.bar.bar_style = ""
+
+        def target() -> None:
+            started = time.perf_counter()
+            try:
+                result = work(job)
+                if not job.cancelled():
+                    on_result(result)
+                    self.status.value = f"done in {time.perf_counter() - started:.1f} s"
+                    self.bar.bar_style = "success"
+            except Cancelled:
+                if self._job is job:
+                    self.status.value = "cancelled"
+            except Exception as e:  # noqa: BLE001 - shown to the user, kept for tests
+                self.last_error = e
+                self.bar.bar_style = "danger"
+                self.status.value = f"<span style='color:#b00'>error: {type(e).__name__}: {e}</span>"
+                if on_error is not None:
+                    on_error(e)
+                else:
+                    traceback.print_exc()
+            finally:
+                if self._job is job:
+                    self.cancel_button.disabled = True
+
+        self._thread = threading.Thread(target=target, daemon=True, name="lm-explorer-work")
+        self._thread.start()
+        return job
+
+    def cancel(self) -> None:
+        """Ask the running job to stop at its next batch boundary."""
+        if self._job is not None:
+            self._job.cancel()
+        self.cancel_button.disabled = True
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the current job ends (for tests and scripts, never for the UI)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"background work still running after {timeout} s")
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.bar.max = max(total, 1)
+        self.bar.value = min(done, self.bar.max)
+
+
+def in_chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """Split items into consecutive chunks, so a widget can stream one chunk's results at a time."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Debouncer:
+    """Call ``fn`` once ``wait`` seconds after the last trigger (for typing into a text box)."""
+
+    def __init__(self, fn: Callable[[], None], wait: float = 0.4) -> None:
+        self._fn, self._wait = fn, wait
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, *_: Any) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self._wait, self._fn)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Run a pending call now (for tests)."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            self._fn()
