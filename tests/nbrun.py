@@ -1,0 +1,18 @@
+"""Execute a notebook headless, as the suite does for every notebook in ``notebooks/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_notebook(path: str | Path, *, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run every cell (in the notebook's folder, on the test environment's kernel); raise on error."""
+    path = ROOT / path if not Path(path).is_absolute() else Path(path)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb

@@ -1,0 +1,34 @@
+"""State shared by the probe widgets of one dashboard: the selected item and the intervention.
+
+Each probe widget takes an optional ``SharedState``; selecting an item in one selects it in all,
+and head scaling set in the heads view applies to the work of every other view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import traitlets as T
+
+from explorer.models.handle import LoadedModel
+
+
+class SharedState(T.HasTraits):
+    """``selected_item``: an item id or "". ``heads``: {(layer, head): factor}, {} for none.
+    ``apply_intervention``: whether other views run their work under ``heads``."""
+
+    selected_item = T.Unicode("")
+    heads = T.Dict()
+    apply_intervention = T.Bool(False)
+
+    @contextlib.contextmanager
+    def intervention(self, model: LoadedModel) -> Iterator[None]:
+        """Run the block under the current head scaling when it is switched on, else as is."""
+        if not (self.apply_intervention and self.heads):
+            yield
+            return
+        from explorer.interventions import scale_heads  # noqa: PLC0415 - the engine's one way to scale heads
+
+        with scale_heads(model, dict(self.heads)):
+            yield
