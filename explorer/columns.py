@@ -27,3 +27,10 @@ INTERVENTION = "intervention"  # active interventions, "" when none
 
 CHOICE_COLUMNS = [ITEM_ID, FORMAT, SHOTS, SEED, K, POSITION, LABEL, CHOICE_INDEX, CHOICE, TARGET, LOGPROB, PROB,
                   PROB_NORM, N_TOKENS, IS_GOLD, IS_PRED, INTERVENTION, PROMPT]
+
+# --- permutation probe (explorer.probes.permutation): one row per item x order x position ----------
+ORDER_ID = "order_id"  # 0-based index of the order in the list of orders asked for (per number of choices)
+ORDER = "order"  # the order as original choice indices, "1,2,3,0": choice order[i] is shown at position i
+
+PERMUTATION_COLUMNS = [ITEM_ID, ORDER_ID, ORDER, FORMAT, SHOTS, SEED, K, POSITION, LABEL, CHOICE_INDEX, CHOICE,
+                       TARGET, LOGPROB, PROB, PROB_NORM, N_TOKENS, IS_GOLD, IS_PRED, INTERVENTION, PROMPT]
