@@ -70,3 +70,41 @@ LAYER = "layer"  # 0 = embeddings, l = output of decoder block l (the last is th
 P_GOLD = "p_gold"  # probability of the gold choice's token at this layer
 
 LAYER_PMA_COLUMNS = [ITEM_ID, FORMAT, SHOTS, SEED, LAYER, PMA, P_GOLD, PRED, CORRECT, CHOICE_PROBS, INTERVENTION]
+
+# --- calibration (explorer.probes.calibration): one row per scored prompt, then per group x bin -------
+# Per prompt (item x condition) the probe also fills PRED, ANSWER, CORRECT and CHOICE_PROBS above.
+CONFIDENCE = "confidence"  # probability of the predicted choice (prob_norm, or raw prob, as asked)
+PRED_CHOICE = "pred_choice"  # the predicted choice's text
+OPTION_BRIER = "option_brier"  # sum over the prompt's options of (p_j - y_j)^2 (NaN after Platt scaling)
+CONDITION = "condition"  # a compared condition: "orders"/"debiased", "baseline"/"intervention", ...
+N_ORDERS = "n_orders"  # debiased frames: number of orders averaged per item x choice
+BIN = "bin"  # index of the reliability bin (0..n_bins-1) in its group
+BIN_LOW = "bin_low"  # the bin's lower edge
+BIN_HIGH = "bin_high"  # the bin's upper edge
+COUNT = "count"  # predictions in the bin (or group)
+ACCURACY = "accuracy"  # mean correctness in the bin (or group)
+GAP = "gap"  # accuracy - confidence: > 0 under-confident, < 0 over-confident
+# summary: one row per group (also the CLI's summary keys)
+N = "n"  # predictions in the group
+MEAN_CONFIDENCE = "mean_confidence"
+ECE = "ece"  # sum_b (n_b/n)|acc_b - conf_b|
+MCE = "mce"  # max_b |acc_b - conf_b|
+BRIER = "brier"  # mean over prompts of OPTION_BRIER
+BRIER_TOP = "brier_top"  # mean (confidence - correct)^2
+BALANCE = "balance"  # mean accuracy - mean confidence
+SELECTIVE_AUC = "selective_auc"  # area under the accuracy-coverage curve
+TEMPERATURE = "temperature"  # fitted temperature (median over cross-fitting folds)
+
+RELIABILITY_COLUMNS = [BIN, BIN_LOW, BIN_HIGH, COUNT, CONFIDENCE, ACCURACY, GAP]
+SUMMARY_METRICS = [N, ACCURACY, MEAN_CONFIDENCE, ECE, MCE, BRIER, BRIER_TOP, BALANCE, SELECTIVE_AUC]
+
+# --- P(True) self-evaluation (explorer.probes.ptrue): one row per item x proposed answer -------------
+PROPOSED_INDEX = "proposed_index"  # choice_index of the proposed answer
+PROPOSED = "proposed"  # its text
+LOGPROB_TRUE = "logprob_true"  # log p(true label | prompt), e.g. " True"
+LOGPROB_FALSE = "logprob_false"  # log p(false label | prompt)
+P_TRUE = "p_true"  # p(true) / (p(true) + p(false)): the self-evaluation confidence
+P_TRUE_RAW = "p_true_raw"  # p(true) out of the whole vocabulary
+
+PTRUE_COLUMNS = [ITEM_ID, FORMAT, PROPOSED_INDEX, PROPOSED, IS_GOLD, LOGPROB_TRUE, LOGPROB_FALSE, P_TRUE, P_TRUE_RAW,
+                 INTERVENTION, PROMPT]

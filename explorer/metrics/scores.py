@@ -1,0 +1,110 @@
+"""Calibration scores that need no bins, selective accuracy, and bootstrap intervals.
+
+Notation: n predictions; confidence c_i in [0, 1]; correctness y_i in {0, 1}; for multi-class
+scores, p_ij the probability of option j of item i (renormalised over the options) and
+y_ij = 1 for the gold option, else 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from explorer.metrics.reliability import check_inputs
+
+
+def brier_multiclass(probs, gold) -> float:
+    """Brier score over the options: mean_i sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
+
+    ``probs`` is [n, k]; items with fewer options pad with NaN, which is left out of the sum.
+
+    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.09+0.04+0.01 + 0.25+0.25) / 2
+    0.32
+    """
+    p = np.asarray(probs, dtype=float)
+    g = np.asarray(gold, dtype=int).ravel()
+    if p.ndim != 2 or p.shape[0] != g.size:
+        raise ValueError(f"probs must be [n, k] with n = len(gold) = {g.size}; got shape {p.shape}")
+    if np.any((g < 0) | (g >= p.shape[1])) or np.any(np.isnan(p[np.arange(g.size), g])):
+        raise ValueError("every gold index must point at an option with a probability")
+    y = np.zeros_like(p)
+    y[np.arange(g.size), g] = 1.0
+    return float(np.mean(np.nansum((p - y) ** 2, axis=1)))
+
+
+def brier_top(confidence, correct) -> float:
+    """Top-label Brier score: mean_i (c_i - y_i)^2.
+
+    >>> round(brier_top([0.9, 0.6], [1, 0]), 6)  # (0.01 + 0.36) / 2
+    0.185
+    """
+    c, y = check_inputs(confidence, correct)
+    return float(np.mean((c - y) ** 2))
+
+
+def balance_score(confidence, correct) -> float:
+    """Mean accuracy minus mean confidence: 0 when calibrated on average, < 0 over-confident.
+
+    >>> round(balance_score([0.9, 0.7], [1, 0]), 6)  # 0.5 - 0.8
+    -0.3
+    """
+    c, y = check_inputs(confidence, correct)
+    return float(y.mean() - c.mean())
+
+
+def selective_curve(confidence, correct) -> tuple[np.ndarray, np.ndarray]:
+    """(coverage, accuracy): accuracy of the m most confident predictions, coverage m / n, m = 1..n.
+
+    Predictions sorted by confidence, highest first. Ties are broken at random in expectation:
+    within a block of equal confidences each one counts as the block's mean correctness, so the
+    curve does not depend on the input order.
+
+    >>> cov, acc = selective_curve([0.9, 0.8, 0.8, 0.3], [1, 1, 0, 1])
+    >>> cov.tolist(), acc.tolist()
+    ([0.25, 0.5, 0.75, 1.0], [1.0, 0.75, 0.6666666666666666, 0.75])
+    """
+    c, y = check_inputs(confidence, correct)
+    order = np.argsort(-c, kind="stable")
+    c, y = c[order], y[order]
+    _, block, counts = np.unique(-c, return_inverse=True, return_counts=True)
+    block_mean = np.bincount(block, weights=y) / counts
+    expected = block_mean[block]
+    m = np.arange(1, c.size + 1)
+    return m / c.size, np.cumsum(expected) / m
+
+
+def selective_auc(confidence, correct) -> float:
+    """Area under the accuracy-coverage curve: (1/n) sum_{m=1..n} acc(m / n).
+
+    Equals the accuracy when confidence carries no information, approaches 1 when every wrong
+    answer is less confident than every right one.
+
+    >>> round(selective_auc([0.9, 0.8, 0.8, 0.3], [1, 1, 0, 1]), 6)  # (1 + 0.75 + 2/3 + 0.75) / 4
+    0.791667
+    """
+    _, acc = selective_curve(confidence, correct)
+    return float(acc.mean())
+
+
+def bootstrap_interval(statistic: Callable[..., float], *arrays, n_boot: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float, float]:
+    """(estimate, low, high): the statistic on the data and a percentile bootstrap interval.
+
+    Resamples the n rows (the first axis of every array, jointly) with replacement ``n_boot``
+    times; low/high are the (1 - level)/2 and (1 + level)/2 quantiles of the resampled statistic.
+
+    >>> est, lo, hi = bootstrap_interval(balance_score, [0.9, 0.8, 0.6, 0.7], [1, 1, 0, 1], n_boot=200)
+    >>> round(est, 3), lo <= est <= hi
+    (0.0, True)
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise ValueError("every array must have one row per prediction")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    rng = np.random.default_rng(seed)
+    stats = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, size=(n_boot, n))])
+    lo, hi = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
+    return float(statistic(*arrays)), float(lo), float(hi)
