@@ -108,3 +108,27 @@ P_TRUE_RAW = "p_true_raw"  # p(true) out of the whole vocabulary
 
 PTRUE_COLUMNS = [ITEM_ID, FORMAT, PROPOSED_INDEX, PROPOSED, IS_GOLD, LOGPROB_TRUE, LOGPROB_FALSE, P_TRUE, P_TRUE_RAW,
                  INTERVENTION, PROMPT]
+
+# --- head probe (explorer.probes.heads, explorer.probes.sweep): one row per prompt x layer x head ----
+# LAYER (above) here is the 0-based decoder block that holds the head; TARGET is the answer of interest
+# (e.g. the in-context city) and FOIL its rival (e.g. the memorised capital), both as text.
+PROMPT_ID = "prompt_id"  # Counterfactual.id
+HEAD = "head"  # 0-based query head within the layer
+FOIL = "foil"  # the rival answer's text
+ATTRIBUTION = "attribution"  # head's direct effect on logit(target) - logit(foil), pre-softcap, frozen final norm
+LOGIT_DIFF = "logit_diff"  # logit(target) - logit(foil) at the last position (first tokens)
+COMPONENT = "component"  # decomposition: embeddings | heads | attn_bias | mlp | norm_bias
+FACTOR = "factor"  # multiplier on the scaled heads' outputs (1 = unchanged)
+HEADS = "heads"  # scaled heads, "L12H3,L20H1"
+TARGET_LOGPROB = "target_logprob"  # log p(target's first token | prompt)
+FOIL_LOGPROB = "foil_logprob"  # log p(foil's first token | prompt)
+TARGET_WINS = "target_wins"  # logit(target) > logit(foil)
+TARGET_RATE = "target_rate"  # mean TARGET_WINS over prompts
+MEAN_LOGIT_DIFF = "mean_logit_diff"  # mean LOGIT_DIFF over prompts
+N_PROMPTS = "n_prompts"  # prompts averaged
+
+HEAD_ATTRIBUTION_COLUMNS = [PROMPT_ID, LAYER, HEAD, ATTRIBUTION, LOGIT_DIFF, TARGET, FOIL, INTERVENTION]
+MEAN_ATTRIBUTION_COLUMNS = [LAYER, HEAD, ATTRIBUTION, N_PROMPTS]
+COMPONENT_COLUMNS = [PROMPT_ID, COMPONENT, LAYER, ATTRIBUTION]
+SWEEP_COLUMNS = [PROMPT_ID, HEADS, FACTOR, TARGET_LOGPROB, FOIL_LOGPROB, LOGIT_DIFF, TARGET_WINS, TARGET, FOIL]
+SWEEP_SUMMARY_COLUMNS = [HEADS, FACTOR, TARGET_RATE, MEAN_LOGIT_DIFF, N_PROMPTS]
