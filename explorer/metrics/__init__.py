@@ -9,3 +9,14 @@ from explorer.metrics.scores import (balance_score, bootstrap_interval, brier_mu
 __all__ = ["reliability_curve", "ReliabilityCurve", "ece", "mce", "brier_multiclass", "brier_top", "balance_score",
            "selective_curve", "selective_auc", "bootstrap_interval", "fit_temperature", "apply_temperature",
            "fit_platt", "apply_platt", "cross_fit_temperature", "cross_fit_platt"]
+
+from explorer.metrics.attentiveness import (bootstrap_ci, length_normalised, pma_accuracy_relation, pmi_scores,  # noqa: E402
+                                            sfc_resolved, summarize_attentiveness, top_two)
+
+__all__ += ["sfc_resolved", "top_two", "pmi_scores", "length_normalised", "bootstrap_ci", "summarize_attentiveness",
+            "pma_accuracy_relation"]
+
+from explorer.metrics.permutation import summarize_permutation  # noqa: E402
+from explorer.metrics.permutation_arrays import PermutationArrays, permutation_arrays  # noqa: E402
+
+__all__ += ["summarize_permutation", "permutation_arrays", "PermutationArrays"]

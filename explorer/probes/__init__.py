@@ -3,3 +3,12 @@
 from explorer.probes.choices import choice_frame, score_choices
 
 __all__ = ["score_choices", "choice_frame"]
+
+from explorer.probes.attentiveness import attentiveness, explode_choices  # noqa: E402
+from explorer.probes.layers import layer_pma  # noqa: E402
+
+__all__ += ["attentiveness", "explode_choices", "layer_pma"]
+
+from explorer.probes.permutation import permutation_probe  # noqa: E402
+
+__all__ += ["permutation_probe"]

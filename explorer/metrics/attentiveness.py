@@ -1,0 +1,143 @@
+"""Surface-form attentiveness metrics (Wiegreffe et al. 2023): PMA, the SFC bound, baselines, summaries.
+
+Formulas, for one prompt with valid-choice scores s_1..s_k (probabilities out of the whole
+vocabulary, or sequence probabilities for string formats):
+
+- PMA = sum_i s_i; the stray mass is 1 - PMA.
+- SFC bound: with p1 >= p2 the two largest s_i, the item is *resolved* when 1 - PMA < p1 - p2
+  (no redistribution of the stray mass onto the choices could flip the argmax).
+- Domain-conditional PMI score: log s_i - log p(choice_i | premise), premise = "Answer:".
+- Length-normalised score (lm-evaluation-harness ``acc_norm``): log s_i / len(choice_i in characters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from explorer import columns as C
+
+
+def top_two(probs: Sequence[float]) -> tuple[float, float]:
+    """The two largest values (p1 >= p2).
+
+    >>> top_two([0.1, 0.5, 0.2])
+    (0.5, 0.2)
+    """
+    p = np.sort(np.asarray(probs, dtype=float))[::-1]
+    if len(p) < 2:
+        raise ValueError(f"need at least two choice scores, got {len(p)}")
+    return float(p[0]), float(p[1])
+
+
+def sfc_resolved(pma: float | np.ndarray, p1: float | np.ndarray, p2: float | np.ndarray) -> bool | np.ndarray:
+    """True where the stray mass 1 - PMA is smaller than the margin p1 - p2.
+
+    >>> bool(sfc_resolved(0.9, 0.6, 0.2))  # 0.1 < 0.4
+    True
+    >>> bool(sfc_resolved(0.5, 0.3, 0.1))  # 0.5 >= 0.2
+    False
+    """
+    out = (1.0 - np.asarray(pma, dtype=float)) < (np.asarray(p1, dtype=float) - np.asarray(p2, dtype=float))
+    return bool(out) if out.ndim == 0 else out
+
+
+def pmi_scores(logprob: Sequence[float], premise_logprob: Sequence[float]) -> np.ndarray:
+    """Domain-conditional PMI: log p(choice | prompt) - log p(choice | premise).
+
+    >>> pmi_scores(np.log([0.2, 0.1]), np.log([0.4, 0.05])).round(4).tolist()
+    [-0.6931, 0.6931]
+    """
+    return np.asarray(logprob, dtype=float) - np.asarray(premise_logprob, dtype=float)
+
+
+def length_normalised(logprob: Sequence[float], n_chars: Sequence[int]) -> np.ndarray:
+    """lm-evaluation-harness ``acc_norm`` score: summed log-probability per character of the choice.
+
+    >>> length_normalised([-2.0, -3.0], [4, 10]).tolist()
+    [-0.5, -0.3]
+    """
+    n = np.asarray(n_chars, dtype=float)
+    if np.any(n <= 0):
+        raise ValueError("every choice needs at least one character to length-normalise")
+    return np.asarray(logprob, dtype=float) / n
+
+
+def bootstrap_ci(values: Sequence[float], *, n_boot: int = 1000, level: float = 0.95,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (NaNs dropped; (nan, nan) when nothing is left).
+
+    >>> bootstrap_ci([1.0, 1.0, 1.0])
+    (1.0, 1.0)
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    alpha = (1.0 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    """Pearson correlation over pairs with no NaN; NaN when fewer than 3 pairs or one side is constant.
+
+    >>> round(pearson([0.1, 0.5, 0.9], [0, 1, 1]), 4)
+    0.866
+    """
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    if len(a) < 3 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+# Per-item quantities averaged over seeds, then over items (with a bootstrap over items).
+_MEANS = {"pma_mean": C.PMA, "accuracy": C.CORRECT, "accuracy_pmi": C.CORRECT_PMI,
+          "accuracy_norm": C.CORRECT_NORM, "resolved_share": C.RESOLVED, "invalid_share": C.GREEDY_INVALID}
+
+
+def summarize_attentiveness(rows: pd.DataFrame, *, n_boot: int = 1000, level: float = 0.95,
+                            seed: int = 0) -> pd.DataFrame:
+    """One row per format x shots: the means in ``_MEANS`` with ``<name>_lo``/``<name>_hi`` bootstrap
+    bounds, ``n_items``, ``n_rows`` (items x seeds) and ``pma_accuracy_corr`` (item-level Pearson
+    correlation between PMA and correctness).
+
+    Each item's values are first averaged over seeds, so the bootstrap resamples items.
+    """
+    frame = rows.copy()
+    frame[C.GREEDY_INVALID] = ~frame[C.GREEDY_VALID].astype(bool)
+    out = []
+    for (fmt, shots), g in frame.groupby([C.FORMAT, C.SHOTS], sort=False):
+        cols = list(_MEANS.values())
+        per_item = g[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=False).mean()
+        rec: dict[str, object] = {C.FORMAT: fmt, C.SHOTS: int(shots), "n_items": len(per_item), "n_rows": len(g)}
+        for name, col in _MEANS.items():
+            vals = per_item[col].to_numpy()
+            rec[name] = float(np.nanmean(vals)) if np.any(~np.isnan(vals)) else float("nan")
+            rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed)
+        rec["pma_accuracy_corr"] = pearson(per_item[C.PMA], per_item[C.CORRECT])
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def pma_accuracy_relation(summary: pd.DataFrame) -> dict[str, float]:
+    """How PMA and accuracy move together across the format x shots cells of a summary.
+
+    ``corr``: Pearson correlation of pma_mean and accuracy over cells; ``pma_up_acc_down``: share of
+    pairs of cells where the one with more PMA has lower accuracy (the paper's point: more mass on
+    the choices does not always mean higher accuracy).
+
+    >>> s = pd.DataFrame({"pma_mean": [0.1, 0.5, 0.9], "accuracy": [0.5, 0.7, 0.6]})
+    >>> pma_accuracy_relation(s)["pma_up_acc_down"]
+    0.3333333333333333
+    """
+    pma, acc = summary["pma_mean"].to_numpy(float), summary["accuracy"].to_numpy(float)
+    pairs = [(i, j) for i in range(len(pma)) for j in range(i + 1, len(pma)) if pma[i] != pma[j]]
+    down = [(acc[j] - acc[i]) * (pma[j] - pma[i]) < 0 for i, j in pairs]
+    return {"corr": pearson(pma, acc), "pma_up_acc_down": float(np.mean(down)) if down else float("nan"),
+            "n_cells": len(pma)}

@@ -1,0 +1,107 @@
+"""PMA layer by layer: where in the network the next-token mass moves onto the valid choices.
+
+Each layer's residual stream at the prompt's last position is read through the final
+normalisation and the unembedding (the "logit lens"). One forward pass per batch with
+``output_hidden_states=True`` gives every layer. Layer 0 is the embeddings; layer l the output of
+block l. Hugging Face's last hidden state is already final-normalised, so it goes straight to the
+unembedding and the last layer equals the model's own next-token distribution.
+
+Letter formats read the label tokens; string and cloze formats read each choice's first token
+(so the last layer's PMA is the probe's ``pma_first``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from explorer import columns as C
+from explorer.items.item import Item
+from explorer.models.handle import LoadedModel
+from explorer.prompts.build import build_prompts
+from explorer.prompts.format import PromptFormat, get_format
+from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
+from explorer.scoring.progress import ProgressFn, check_cancel
+
+
+def valid_token_ids(model: LoadedModel, item: Item, prompt: str, fmt: PromptFormat) -> list[int]:
+    """The tokens that count as a valid answer at the next position: labels, or choices' first tokens."""
+    if fmt.scores_labels:
+        return label_token_ids(model.tokenizer, fmt.targets(item))
+    return [encode_continuation(model.tokenizer, prompt, t)[1][0] for t in fmt.targets(item)]
+
+
+def layer_pma(
+    model: LoadedModel,
+    items: Sequence[Item],
+    fmt: str | PromptFormat = "letters",
+    *,
+    shots: int = 0,
+    pool: Sequence[Item] = (),
+    seed: int = 0,
+    format_name: str | None = None,
+    batch_size: int = 8,
+    progress: ProgressFn | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`)."""
+    name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
+    fmt = get_format(fmt)
+    items = list(items)
+    prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
+    valid = [valid_token_ids(model, it, p, fmt) for it, p in zip(items, prompts)]
+    rows, done = [], 0
+    if progress is not None:
+        progress(0, len(items))
+    for start in range(0, len(items), batch_size):
+        check_cancel(cancel)
+        chunk = slice(start, start + batch_size)
+        probs = layer_choice_probs(model, prompts[chunk], valid[chunk])  # [batch][layers+1, k]
+        for item, p in zip(items[chunk], probs):
+            for layer, lp in enumerate(p):
+                pred = int(np.argmax(lp))
+                rows.append({
+                    C.ITEM_ID: item.id, C.FORMAT: name, C.SHOTS: shots, C.SEED: seed, C.LAYER: layer,
+                    C.PMA: float(lp.sum()), C.P_GOLD: float(lp[item.answer]) if item.answer is not None else np.nan,
+                    C.PRED: pred, C.CORRECT: pd.NA if item.answer is None else pred == item.answer,
+                    C.CHOICE_PROBS: lp.tolist(), C.INTERVENTION: "|".join(model.interventions),
+                })
+        done += len(probs)
+        if progress is not None:
+            progress(done, len(items))
+    frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
+    frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
+    return frame
+
+
+@torch.inference_mode()
+def layer_choice_probs(model: LoadedModel, prompts: Sequence[str], token_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """For each prompt, p(token_ids[i][j] | layer l's residual at the last position): [n_layers + 1, k_i].
+
+    Prompts are right-padded, so every row's last real token sees exactly its own prompt at its
+    own positions (causal attention never looks at the padding after it).
+    """
+    parts, device = model.parts, model.device
+    encoded = [encode_prompt(model.tokenizer, p) for p in prompts]
+    lengths = [len(e) for e in encoded]
+    input_ids = torch.zeros(len(encoded), max(lengths), dtype=torch.long)
+    mask = torch.zeros_like(input_ids)
+    for row, ids in enumerate(encoded):
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        mask[row, : len(ids)] = 1
+    out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
+                      logits_to_keep=1)
+    hidden = out.hidden_states  # n_layers + 1 tensors [batch, tokens, d_model]; the last is final-normed
+    last = torch.tensor(lengths, device=device) - 1
+    rows = torch.arange(len(encoded), device=device)
+    norm = parts.final_norm()
+    per_layer = []
+    for layer, h in enumerate(hidden):
+        resid = h[rows, last]  # [batch, d_model]
+        normed = resid if layer == len(hidden) - 1 else norm(resid)
+        per_layer.append(torch.log_softmax(parts.logits(normed), dim=-1))  # [batch, vocab]
+    stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]
+    return [stacked[i][:, list(ids)].exp().double().cpu().numpy() for i, ids in enumerate(token_ids)]
