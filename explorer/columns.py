@@ -94,6 +94,8 @@ BRIER_TOP = "brier_top"  # mean (confidence - correct)^2
 BALANCE = "balance"  # mean accuracy - mean confidence
 SELECTIVE_AUC = "selective_auc"  # area under the accuracy-coverage curve
 TEMPERATURE = "temperature"  # fitted temperature (median over cross-fitting folds)
+PLATT_A = "platt_a"  # Platt scaling slope a of sigmoid(a logit(c) + b) (median over folds)
+PLATT_B = "platt_b"  # Platt scaling intercept b (median over folds)
 
 RELIABILITY_COLUMNS = [BIN, BIN_LOW, BIN_HIGH, COUNT, CONFIDENCE, ACCURACY, GAP]
 SUMMARY_METRICS = [N, ACCURACY, MEAN_CONFIDENCE, ECE, MCE, BRIER, BRIER_TOP, BALANCE, SELECTIVE_AUC]

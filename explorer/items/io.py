@@ -111,8 +111,10 @@ def _parse_answer(value: Any, choices: Sequence[str], item_id: str) -> int | Non
         return None
     if isinstance(value, bool):
         raise ItemError(item_id, "answer", f"{value!r} is a boolean", "use a 0-based index, a letter or the choice text")
-    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
-        return int(value)
+    if isinstance(value, (int, float)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
+        if float(value) != int(value):
+            raise ItemError(item_id, "answer", f"{value!r} is not a whole number", "use a 0-based choice index")
+        return int(value)  # pandas turns an int column with gaps into floats
     text = str(value).strip()
     if text.lstrip("-").isdigit():
         return int(text)
