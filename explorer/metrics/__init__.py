@@ -17,6 +17,5 @@ __all__ += ["sfc_resolved", "top_two", "pmi_scores", "length_normalised", "boots
             "pma_accuracy_relation"]
 
 from explorer.metrics.permutation import summarize_permutation  # noqa: E402
-from explorer.metrics.permutation_arrays import PermutationArrays, permutation_arrays  # noqa: E402
 
-__all__ += ["summarize_permutation", "permutation_arrays", "PermutationArrays"]
+__all__ += ["summarize_permutation"]

@@ -87,7 +87,7 @@ def _format_name(fmt: str | PromptFormat, labels, template: str | None) -> str:
     """``letters``, or e.g. ``letters labels=1234 template`` when options override the format."""
     name = fmt if isinstance(fmt, str) else fmt.style
     if labels is not None:
-        name += f" labels={''.join(resolve_labels(labels))}"
+        name += f" labels={labels if isinstance(labels, str) else ''.join(labels)}"
     if template is not None:
         name += " template"
     return name
