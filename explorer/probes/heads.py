@@ -133,6 +133,7 @@ class Attribution:
     cap: Capture
 
 
+@torch.no_grad()
 def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, foils: np.ndarray,
               *, blocks: bool = False) -> Attribution:
     """Per-head direct logit attribution for one batch (one forward pass)."""
@@ -143,14 +144,13 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
     scale = parts.norm_scale(cap.resid)  # [B, 1]
     b, h, d = len(prompts), parts.n_heads, parts.head_dim
     heads = torch.empty(b, parts.n_layers, h)
-    with torch.no_grad():
-        for l in range(parts.n_layers):
-            w_o = parts.out_proj_weight_by_head(l).detach().float()  # [H, d, D]
-            contrib = torch.einsum("bhk,hkD->bhD", cap.z[:, l].reshape(b, h, d), w_o)  # [B, H, D]
-            if cap.post_scale is not None:
-                contrib = contrib / cap.post_scale[:, l, None] * _post_gamma(parts, l)
-            normed = parts.apply_frozen_norm(contrib, scale[:, None], center=False)  # [B, H, D]
-            heads[:, l] = (normed * direction[:, None]).sum(-1)
+    for l in range(parts.n_layers):
+        w_o = parts.out_proj_weight_by_head(l).detach().float()  # [H, d, D]
+        contrib = torch.einsum("bhk,hkD->bhD", cap.z[:, l].reshape(b, h, d), w_o)  # [B, H, D]: z_h @ W_O[h]
+        if cap.post_scale is not None:
+            contrib = contrib / cap.post_scale[:, l, None] * _post_gamma(parts, l)
+        normed = parts.apply_frozen_norm(contrib, scale[:, None], center=False)  # [B, H, D]
+        heads[:, l] = (normed * direction[:, None]).sum(-1)
     logit_diff = (cap.final * direction).sum(-1)
     return Attribution(heads, logit_diff, direction, scale, cap)
 
@@ -189,8 +189,9 @@ def mean_attribution(frame: pd.DataFrame) -> pd.DataFrame:
 
     >>> f = pd.DataFrame({"prompt_id": ["a", "a", "b", "b"], "layer": [0, 0, 0, 0], "head": [0, 1, 0, 1],
     ...                   "attribution": [1.0, -2.0, 3.0, 0.0]})
-    >>> mean_attribution(f)[["head", "attribution", "n_prompts"]].values.tolist()
-    [[0, 2.0, 2], [1, -1.0, 2]]
+    >>> m = mean_attribution(f)
+    >>> m["attribution"].tolist(), m["n_prompts"].tolist()
+    ([2.0, -1.0], [2, 2])
     """
     g = frame.groupby([C.LAYER, C.HEAD], as_index=False).agg(
         **{C.ATTRIBUTION: (C.ATTRIBUTION, "mean"), C.N_PROMPTS: (C.PROMPT_ID, "nunique")})
@@ -212,6 +213,7 @@ def top_heads(mean: pd.DataFrame, n: int = 5, *, toward: str = "target") -> list
     return [[int(r[C.LAYER]), int(r[C.HEAD]), float(r[C.ATTRIBUTION])] for _, r in ranked.head(n).iterrows()]
 
 
+@torch.no_grad()
 def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual], *,
                           batch_size: int = 16) -> pd.DataFrame:
     """Every direct contribution to the logit difference (``COMPONENT_COLUMNS``), per prompt.
