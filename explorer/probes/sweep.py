@@ -1,0 +1,108 @@
+"""Scaling sweep: how the target-vs-foil contest moves as chosen heads are scaled.
+
+For heads S and factor a, every head in S has its output multiplied by a (see
+:func:`explorer.interventions.scale_heads`); per prompt we read, at the last position,
+
+    logit_diff = logit(target) - logit(foil)          (first tokens, before Gemma's soft-capping)
+    target_wins = logit_diff > 0
+    target_rate(a) = mean over prompts of target_wins
+
+Several factors run in ONE forward pass: the batch holds the prompts once per factor, and the
+hook scales row i by that row's factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from explorer import columns as C
+from explorer.interventions.heads import Head, scale_heads_per_row, validate_heads
+from explorer.models.handle import LoadedModel
+from explorer.probes.counterfactual import Counterfactual, answer_tokens
+from explorer.probes.heads import encode_batch
+from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
+
+
+def heads_label(heads: Sequence[Head]) -> str:
+    """``[(12, 3), (20, 1)]`` -> ``"L12H3,L20H1"``.
+
+    >>> heads_label([(12, 3), (20, 1)])
+    'L12H3,L20H1'
+    """
+    return ",".join(f"L{l}H{h}" for l, h in heads)
+
+
+@torch.inference_mode()
+def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors: Sequence[float],
+         targets: np.ndarray, foils: np.ndarray) -> dict[str, np.ndarray]:
+    """One forward pass of prompts x factors (factor-major rows); per-row answer scores [F * n]."""
+    parts = model.parts
+    ids, mask, positions = encode_batch(model, prompts)
+    reps = len(factors)
+    row_factors = torch.tensor(factors, dtype=torch.float32).repeat_interleave(len(prompts))  # [F * n]
+    with scale_heads_per_row(model, heads, row_factors, description=f"sweep {heads_label(heads)} per row"):
+        out = parts.base_model()(input_ids=ids.repeat(reps, 1).to(model.device),
+                                 attention_mask=mask.repeat(reps, 1).to(model.device),
+                                 position_ids=positions.repeat(reps, 1).to(model.device))
+    final = out.last_hidden_state[:, -1]  # [F * n, D], left padding: the last real token
+    logprobs = torch.log_softmax(parts.logits(final), dim=-1)  # what the model outputs (soft-capped)
+    t = torch.as_tensor(np.tile(targets, reps), device=final.device)
+    f = torch.as_tensor(np.tile(foils, reps), device=final.device)
+    w_u = parts.unembedding()
+    raw_diff = ((w_u[t] - w_u[f]).float() * final.float()).sum(-1)  # pre-softcap logit difference
+    rows = torch.arange(len(t), device=final.device)
+    return {C.TARGET_LOGPROB: logprobs[rows, t].cpu().numpy(), C.FOIL_LOGPROB: logprobs[rows, f].cpu().numpy(),
+            C.LOGIT_DIFF: raw_diff.cpu().numpy()}
+
+
+def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Sequence[Head],
+                factors: Sequence[float], *, batch_size: int = 64, progress: ProgressFn | None = None,
+                cancel: CancelToken | Callable[[], bool] | None = None) -> pd.DataFrame:
+    """Per prompt x factor scores (``SWEEP_COLUMNS``) with ``heads`` scaled by each factor.
+
+    ``batch_size`` counts rows (prompts x factors) per forward pass; each pass holds every factor
+    for as many prompts as fit (at least one).
+    """
+    heads = validate_heads(model, list(heads))
+    factors = [float(a) for a in factors]
+    if not factors:
+        raise ValueError("no factors to sweep; pass e.g. [0, 1, 2]")
+    targets, foils = answer_tokens(model.tokenizer, records)
+    per_pass = max(1, batch_size // len(factors))
+    label = heads_label(heads)
+    frames = []
+    for start in range(0, len(records), per_pass):
+        check_cancel(cancel)
+        chunk = records[start : start + per_pass]
+        sl = slice(start, start + len(chunk))
+        scores = _run(model, [r.prompt for r in chunk], heads, factors, targets[sl], foils[sl])
+        frame = pd.DataFrame({C.PROMPT_ID: [r.id for r in chunk] * len(factors), C.HEADS: label,
+                              C.FACTOR: np.repeat(factors, len(chunk)), **scores,
+                              C.TARGET: [r.target for r in chunk] * len(factors),
+                              C.FOIL: [r.foil for r in chunk] * len(factors)})
+        frames.append(frame)
+        if progress is not None:
+            progress(start + len(chunk), len(records))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=C.SWEEP_COLUMNS)
+    frame[C.TARGET_WINS] = frame[C.LOGIT_DIFF] > 0
+    order = {a: i for i, a in enumerate(factors)}
+    frame = frame.sort_values(C.FACTOR, key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    return frame[C.SWEEP_COLUMNS]
+
+
+def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Target rate and mean logit difference per (heads, factor) (``SWEEP_SUMMARY_COLUMNS``).
+
+    >>> f = pd.DataFrame({"heads": "L0H1", "factor": [0.0, 0.0, 2.0, 2.0], "prompt_id": ["a", "b", "a", "b"],
+    ...                   "logit_diff": [-1.0, 3.0, 2.0, 4.0], "target_wins": [False, True, True, True]})
+    >>> sweep_summary(f)[["factor", "target_rate", "mean_logit_diff"]].values.tolist()
+    [[0.0, 0.5, 1.0], [2.0, 1.0, 3.0]]
+    """
+    g = frame.groupby([C.HEADS, C.FACTOR], as_index=False, sort=False).agg(
+        **{C.TARGET_RATE: (C.TARGET_WINS, "mean"), C.MEAN_LOGIT_DIFF: (C.LOGIT_DIFF, "mean"),
+           C.N_PROMPTS: (C.PROMPT_ID, "nunique")})
+    return g[C.SWEEP_SUMMARY_COLUMNS]
