@@ -1,0 +1,76 @@
+"""``lm-explorer calibration``: reliability bins and calibration scores, raw and recalibrated."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from explorer import columns as C
+from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.items import load_items
+from explorer.metrics.reliability import STRATEGIES
+from explorer.models import load_model
+from explorer.probes.calibration import recalibrated, reliability_frame, summarize
+from explorer.probes.choices import score_choices
+from explorer.prompts.format import NAMED_FORMATS
+from explorer.scoring.progress import tqdm_progress
+
+NAME = "calibration"
+HELP = "reliability diagram bins and calibration scores (ECE, MCE, Brier, balance, selective AUC), raw and recalibrated"
+RECALIBRATIONS = {"raw": "none", "temperature_scaled": "temperature", "platt_scaled": "platt"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_model_argument(parser)
+    parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
+                        help="prompt format (default letters; cloze scores ' {choice}' after 'Question: ...\\nAnswer:')")
+    parser.add_argument("--bins", type=int, default=10, help="number of reliability bins (default 10)")
+    parser.add_argument("--strategy", default="uniform", choices=STRATEGIES,
+                        help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
+    parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds for recalibration (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-fitting folds (default 0)")
+    parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet")
+    parser.add_argument("--summary", required=True, help="summary scores as JSON")
+    add_batch_argument(parser)
+
+
+def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str = "uniform", folds: int = 5,
+                       seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """(bins of every condition, summary): scores as scored, then after cross-fitted temperature and
+    Platt scaling (each prompt recalibrated with parameters fitted on the other folds)."""
+    bins, summary = [], {}
+    for name, method in RECALIBRATIONS.items():
+        items = recalibrated(frame, method, folds=folds, seed=seed)
+        scores = summarize(items, n_bins=n_bins, strategy=strategy).iloc[0].to_dict()
+        scores[C.N] = int(scores[C.N])
+        if method == "temperature":
+            scores[C.TEMPERATURE] = float(items[C.TEMPERATURE].iloc[0])
+        if method == "platt":
+            scores.update({C.PLATT_A: float(items[C.PLATT_A].iloc[0]), C.PLATT_B: float(items[C.PLATT_B].iloc[0])})
+        summary[name] = scores
+        bins.append(reliability_frame(items, n_bins=n_bins, strategy=strategy).assign(**{C.CONDITION: name}))
+    out = {**summary.pop("raw"), "n_items": int(frame[C.ITEM_ID].nunique()), **summary}
+    return pd.concat(bins, ignore_index=True)[[C.CONDITION, *C.RELIABILITY_COLUMNS]], out
+
+
+def run(args: argparse.Namespace) -> int:
+    items = load_items(args.data)
+    model = load_model(args.model)
+    frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
+                          progress=tqdm_progress("scoring"))
+    bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
+                                       folds=min(args.folds, len(items)), seed=args.seed)
+    summary = {"model": model.name, "format": args.format, "bins": args.bins, "strategy": args.strategy,
+               "confidence": "probability of the predicted choice, renormalised over the choices",
+               "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {args.seed}", **summary}
+    write_frame(bins, args.out)
+    write_json(summary, args.summary)
+    t = summary["temperature_scaled"]
+    print(f"{summary['n_items']} items, format {args.format}, model {model.name}")
+    print(f"accuracy {summary['accuracy']:.4f}  ECE {summary['ece']:.4f}  MCE {summary['mce']:.4f}  "
+          f"Brier {summary['brier']:.4f}  balance {summary['balance']:+.4f}")
+    print(f"after temperature scaling (T = {t['temperature']:.3f}): ECE {t['ece']:.4f}  Brier {t['brier']:.4f}")
+    print(f"wrote {args.out} and {args.summary}")
+    return 0
