@@ -3,3 +3,7 @@
 from widgets._runner import Debouncer, Job, Runner, in_chunks
 
 __all__ = ["Runner", "Job", "Debouncer", "in_chunks"]
+
+from widgets.permutation import PermutationWidget  # noqa: E402
+
+__all__ += ["PermutationWidget"]

@@ -1,0 +1,1 @@
+"""Figure builders: pure functions from a probe's frame to a plotly figure, one module per probe."""
