@@ -171,14 +171,14 @@ def _name(fmt: str | PromptFormat) -> str:
 
 
 class _Steps:
-    """Folds the progress of several engine calls into one (done, total) stream."""
+    """Folds the progress of several engine calls into one stream, in percent of the whole run."""
 
-    def __init__(self, progress: ProgressFn | None, n: int, unit: int = 1000) -> None:
-        self.progress, self.n, self.unit, self.at = progress, n, unit, -1
+    def __init__(self, progress: ProgressFn | None, n: int) -> None:
+        self.progress, self.n, self.at = progress, n, -1
 
     def next(self) -> ProgressFn | None:
         if self.progress is None:
             return None
         self.at += 1
-        base, report = self.at * self.unit, self.progress
-        return lambda d, t: report(base + (self.unit * d // t if t else self.unit), self.n * self.unit)
+        at, report = self.at, self.progress
+        return lambda d, t: report(int(100 * (at + (d / t if t else 1)) / self.n), 100)
