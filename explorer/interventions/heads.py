@@ -5,11 +5,15 @@ The input of each layer's output projection is the concatenation of the query he
 Scaling that slice scales exactly one *query* head's contribution, also under grouped-query
 attention, where several query heads share one key/value head. Hooks are registered inside the
 context manager and removed in ``finally``, so the model is left exactly as it was.
+
+The scaling applies to forward passes run by the thread that entered the block only, so a widget
+scaling heads in its worker thread never changes what another view computes at the same time.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 
@@ -64,8 +68,11 @@ def _register(model: LoadedModel, per_layer: dict[int, list[tuple[int, torch.Ten
               stack: ExitStack) -> None:
     """One pre-hook per layer; each multiplies its heads' slices by a float or a per-row tensor [batch]."""
     d = model.parts.head_dim
+    owner = threading.get_ident()
     for layer, scalings in per_layer.items():
         def hook(module, args, scalings=scalings):  # args[0]: [batch, seq, n_heads * head_dim]
+            if threading.get_ident() != owner:
+                return None  # another thread's forward pass: leave it alone
             x = args[0].clone()
             for head, factor in scalings:
                 if isinstance(factor, torch.Tensor):  # [batch] -> [batch, 1, 1]

@@ -118,3 +118,17 @@ def test_clear_errors(tiny, factors, match):
             pass
     assert _hook_count(tiny) == 0 and tiny.interventions == ()
 
+
+
+def test_other_threads_are_not_scaled(tiny):
+    import threading
+
+    before = _logits(tiny)
+    seen = {}
+    with scale_heads(tiny, {(1, 0): 0.0}):
+        inside = _logits(tiny)
+        worker = threading.Thread(target=lambda: seen.update(other=_logits(tiny)))
+        worker.start()
+        worker.join()
+    assert not torch.equal(inside, before)
+    assert torch.equal(seen["other"], before)
