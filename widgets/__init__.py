@@ -7,3 +7,7 @@ __all__ = ["Runner", "Job", "Debouncer", "in_chunks"]
 from widgets.permutation import PermutationWidget  # noqa: E402
 
 __all__ += ["PermutationWidget"]
+
+from widgets.attentiveness import AttentivenessWidget  # noqa: E402
+
+__all__ += ["AttentivenessWidget"]

@@ -67,14 +67,15 @@ def length_normalised(logprob: Sequence[float], n_chars: Sequence[int]) -> np.nd
 
 def bootstrap_ci(values: Sequence[float], *, n_boot: int = 1000, level: float = 0.95,
                  seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (NaNs dropped; (nan, nan) when nothing is left).
+    """Percentile bootstrap interval of the mean (NaNs dropped; (nan, nan) when nothing is left or
+    ``n_boot`` is 0).
 
     >>> bootstrap_ci([1.0, 1.0, 1.0])
     (1.0, 1.0)
     """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
-    if len(v) == 0:
+    if len(v) == 0 or n_boot <= 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
