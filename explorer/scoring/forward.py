@@ -16,7 +16,8 @@ from transformers import DynamicCache
 from explorer.models.handle import LoadedModel
 from explorer.scoring.trie import Node, build_tree, levels
 
-KV = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values [kv_heads, tokens, head_dim]
+# A node's own keys and values, all layers in one tensor: [layers, 2 (k, v), kv_heads, tokens, head_dim]
+KV = torch.Tensor
 
 
 def forward_tree(
@@ -76,15 +77,17 @@ def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> lis
         mask[row, p_max - past_len[row] : p_max + new_len[row]] = 1
     position_ids = torch.tensor(past_len).unsqueeze(1) + torch.arange(t_max).unsqueeze(0)
 
-    cache = DynamicCache(ddp_cache_data=_padded_past(batch, kv, p_max, device) if p_max else None)
+    past = _padded_past(batch, kv, p_max, device) if p_max else None  # [layers, 2, n, kv_heads, p_max, head_dim]
+    cache = DynamicCache(ddp_cache_data=[(layer[0], layer[1]) for layer in past] if past is not None else None)
     out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask.to(device),
                              position_ids=position_ids.to(device), cache=cache, use_cache=True)
     hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
 
-    for row, node in enumerate(batch):
-        if node.children:  # keep this node's own keys/values for its children
-            sl = slice(p_max, p_max + new_len[row])
-            kv[node] = [(layer.keys[row, :, sl].clone(), layer.values[row, :, sl].clone()) for layer in cache.layers]
+    parents = [row for row, node in enumerate(batch) if node.children]
+    if parents:  # keep each inner node's own keys/values for its children
+        own = torch.stack([torch.stack([layer.keys[:, :, p_max:], layer.values[:, :, p_max:]]) for layer in cache.layers])
+        for row in parents:  # own: [layers, 2, n, kv_heads, t_max, head_dim]
+            kv[batch[row]] = own[:, :, row, :, : new_len[row]].clone()
 
     rows, offsets, owners = [], [], []
     for row, node in enumerate(batch):
@@ -99,22 +102,16 @@ def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> lis
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
 
-def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int, device: torch.device) -> KV:
-    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``."""
-    paths = [_path(node) for node in batch]
-    ref = kv[paths[0][-1]]
-    n_layers = len(ref)
-    out: KV = []
-    for layer in range(n_layers):
-        k0, v0 = ref[layer]
-        keys = k0.new_zeros(len(batch), k0.shape[0], p_max, k0.shape[-1], device=device)
-        values = v0.new_zeros(len(batch), v0.shape[0], p_max, v0.shape[-1], device=device)
-        for row, path in enumerate(paths):
-            at = p_max - batch[row].start
-            for anc in path:
-                k, v = kv[anc][layer]
-                keys[row, :, at : at + k.shape[1]] = k
-                values[row, :, at : at + v.shape[1]] = v
-                at += k.shape[1]
-        out.append((keys, values))
-    return out
+def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int, device: torch.device) -> torch.Tensor:
+    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``:
+    [layers, 2, rows, kv_heads, p_max, head_dim]."""
+    ref = next(iter(kv.values()))
+    n_layers, _, heads, _, dim = ref.shape
+    past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim, device=device)
+    for row, node in enumerate(batch):
+        at = p_max - node.start
+        for anc in _path(node):
+            seg = kv[anc]
+            past[:, :, row, :, at : at + seg.shape[3]] = seg
+            at += seg.shape[3]
+    return past

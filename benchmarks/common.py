@@ -1,0 +1,38 @@
+"""Shared pieces of the benchmarks: the item set and the plain baseline they are measured against."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+
+from explorer.items import Item, arithmetic, capitals
+from explorer.models.handle import LoadedModel
+from explorer.prompts import DEFAULT_FORMAT
+
+
+def hundred_items(n: int = 100) -> list[Item]:
+    """100 four-choice items: every built-in capital (68), then arithmetic."""
+    caps = capitals(k=4, seed=0)
+    return (caps + arithmetic(max(0, n - len(caps)), k=4, seed=0))[:n]
+
+
+def all_order_prompts(items: list[Item]) -> list[str]:
+    """The default-format prompt of every item under every order of its choices (k! each)."""
+    return [DEFAULT_FORMAT.build(it.permuted(o)) for it in items for o in itertools.permutations(range(it.k))]
+
+
+@torch.inference_mode()
+def plain_batched(model: LoadedModel, prompts: list[str], token_ids: list[int], batch_size: int = 32) -> np.ndarray:
+    """The baseline: batches of 32 in the given order, left padding, full logits, last position read."""
+    tok = model.tokenizer
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    out = []
+    for i in range(0, len(prompts), batch_size):
+        enc = tok(prompts[i : i + batch_size], return_tensors="pt", padding=True)
+        logits = model.model(**enc).logits  # [B, T, vocab]: every position
+        out.append(torch.log_softmax(logits[:, -1].float(), -1)[:, token_ids].numpy())
+    return np.concatenate(out)
