@@ -11,3 +11,7 @@ __all__ += ["PermutationWidget"]
 from widgets.attentiveness import AttentivenessWidget  # noqa: E402
 
 __all__ += ["AttentivenessWidget"]
+
+from widgets.calibration import CalibrationWidget  # noqa: E402
+
+__all__ += ["CalibrationWidget"]

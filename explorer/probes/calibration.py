@@ -137,22 +137,23 @@ def with_bins(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
 
 
 def recalibrated(frame: pd.DataFrame, method: str = "temperature", *, by: Sequence[str] = (), folds: int = 5,
-                 seed: int = 0, prob: str = C.PROB_NORM) -> pd.DataFrame:
+                 seed: int = 0, prob: str = C.PROB_NORM, keep: Sequence[str] = ()) -> pd.DataFrame:
     """:func:`item_confidence` after cross-fitted recalibration, fitted within each group of ``by``.
 
     ``temperature``: softmax(logprob / T) over the options (T per fold; renormalised whatever
     ``prob`` says); ``platt``: the top-label confidence through sigmoid(a logit(c) + b), which
     leaves the other options undefined, so ``option_brier`` is NaN; ``none``: as scored.
     The median fitted T per group is in ``temperature`` (Platt: a, b in ``platt_a``, ``platt_b``). Groups smaller than
-    ``folds`` use as many folds as they have predictions (at least 2).
+    ``folds`` use as many folds as they have predictions (at least 2). ``keep``: more per-prompt
+    columns to carry into the result (e.g. ``order_id``) without fitting within them.
     """
-    items = item_confidence(frame, by=by, prob=prob)
+    carried = [*by, *[c for c in keep if c not in by]]
+    items = item_confidence(frame, by=carried, prob=prob)
     if method == "none":
         return items
     if method not in ("temperature", "platt"):
         raise ValueError(f"unknown recalibration {method!r}; choose 'none', 'temperature' or 'platt'")
-    keys = prompt_keys(frame, by)
-    heads, logits, gold = option_matrix(frame, keys, C.LOGPROB)
+    heads, logits, gold = option_matrix(frame, prompt_keys(frame, carried), C.LOGPROB)
     parts = []
     for _, g in _groups(items.assign(_row=np.arange(len(items))), by):
         rows = g["_row"].to_numpy()

@@ -1,0 +1,202 @@
+"""The calibration widget: reliability diagram with bin counts, by condition, raw or recalibrated.
+
+A thin view: the model is scored once per set of conditions (formats) in the background; moving the
+bins slider, the strategy, the grouping or the recalibration only recomputes metrics from the kept
+frame (:mod:`explorer.probes.calibration`), never the model. Clicking a bin lists its prompts.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Sequence
+
+import ipywidgets as W
+import pandas as pd
+import plotly.graph_objects as go
+
+from explorer import columns as C
+from explorer.items.item import Item
+from explorer.models.handle import LoadedModel
+from explorer.probes.calibration import recalibrated, reliability_frame, summarize, with_bins
+from explorer.probes.choices import score_choices
+from widgets._runner import Job, Runner
+from widgets._state import SharedState
+from widgets.figures import calibration as F
+
+NONE = "(none)"
+GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
+_MODEL_LOCKS: dict[int, threading.Lock] = {}
+
+
+def refresh(fig: go.FigureWidget, new: go.Figure) -> bool:
+    """Copy ``new`` into ``fig`` in place; True when the traces had to be replaced."""
+    replaced = len(fig.data) != len(new.data)
+    if replaced:
+        fig.data = ()
+        fig.add_traces(list(new.data))
+    with fig.batch_update():
+        for trace, src in zip(fig.data, new.data):
+            trace.update(src.to_plotly_json(), overwrite=True)
+        fig.layout.update(new.layout.to_plotly_json(), overwrite=True)
+    return replaced
+
+
+class CalibrationWidget:
+    """Controls (bins, strategy, group by, recalibration, confidence), the reliability diagram, a
+    per-group score table, and the prompts of a clicked bin.
+
+    Give a model and items (scored under ``formats``), or a ready choice frame from any probe
+    (``frame=``; e.g. the permutation probe's, to group by ``order_id``)."""
+
+    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
+                 frame: pd.DataFrame | None = None, formats: Sequence[str] = ("letters", "cloze"),
+                 state: SharedState | None = None, folds: int = 5, run: bool = True) -> None:
+        if frame is None and (model is None or not items):
+            raise ValueError("give a model and items to score, or a scored choice frame (frame=)")
+        self.model, self.items, self.formats, self.folds = model, list(items), list(formats), folds
+        self.state = state if state is not None else SharedState()
+        self.frame = frame if frame is not None else pd.DataFrame(columns=C.CHOICE_COLUMNS)
+        self.scoring_runs = 0
+        self._recal_cache: dict[tuple, pd.DataFrame] = {}
+        self.items_frame = self._bin_rows = pd.DataFrame()
+        self._quiet, self._keep = False, []
+        self.bins = W.IntSlider(value=10, min=2, max=30, description="bins", continuous_update=False)
+        self.strategy = W.ToggleButtons(options=[("equal width", "uniform"), ("equal mass", "quantile")],
+                                        value="uniform", description="bins are")
+        self.group = W.Dropdown(options=[NONE], value=NONE, description="group by")
+        self.recalibration = W.ToggleButtons(options=[("as scored", "none"), ("temperature", "temperature"),
+                                                      ("Platt", "platt")], value="none", description="recalibrate",
+                                             tooltip=f"cross-fitted with {folds} folds within each group")
+        self.source = W.ToggleButtons(options=[("renormalised", C.PROB_NORM), ("raw", C.PROB)], value=C.PROB_NORM,
+                                      description="confidence")
+        self.table = W.HTML()
+        self.bin_items = W.Select(options=[], description="in bin", rows=8, layout=W.Layout(width="520px"))
+        self.detail = W.HTML()
+        self.runner = Runner("scoring")
+        self.fig = go.FigureWidget(F.reliability_figure(pd.DataFrame(columns=C.RELIABILITY_COLUMNS)))
+        for control in (self.bins, self.strategy, self.group, self.recalibration, self.source):
+            control.observe(lambda _: self.update(), "value")
+        self.bin_items.observe(self._picked, "value")
+        self.state.observe(lambda ch: self._show_item(ch["new"]), "selected_item")
+        if frame is None:
+            self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
+        controls = W.VBox([W.HBox([self.bins, self.group]), self.strategy, self.recalibration, self.source])
+        self.widget = W.VBox([controls, self.runner.widget, W.HBox([self.fig, self.table]), self.bin_items,
+                              self.detail])
+        if frame is not None:
+            self._scored(frame, count=False)
+        elif run:
+            self.run()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display  # noqa: PLC0415
+
+        display(self.widget)
+
+    # --- work (the only place the model runs) -----------------------------------------------------
+    def run(self) -> Job:
+        """Score the items under every format in the background (inside the shared intervention)."""
+        return self.runner.start(self._work, on_result=self._scored)
+
+    def _work(self, job: Job) -> pd.DataFrame:
+        frames = []
+        lock = _MODEL_LOCKS.setdefault(id(self.model), threading.Lock())
+        for n, fmt in enumerate(self.formats):
+            def progress(d: int, t: int, n: int = n) -> None:
+                job.progress(n * 100 + (100 * d // t if t else 100), 100 * len(self.formats))
+
+            with lock, self.state.intervention(self.model):
+                frames.append(score_choices(self.model, self.items, fmt, progress=progress, cancel=job.cancelled))
+        return pd.concat(frames, ignore_index=True)
+
+    def _scored(self, frame: pd.DataFrame, count: bool = True) -> None:
+        self.scoring_runs += int(count)
+        self.frame, self._recal_cache = frame, {}
+        self._keep = [c for c in GROUPABLE if c in frame.columns]
+        items = recalibrated(frame, "none", keep=self._keep)
+        options = [NONE] + [c for c in GROUPABLE if c in items.columns and items[c].nunique(dropna=False) > 1]
+        current = self.group.value if len(self.group.options) > 1 else C.FORMAT  # first scoring: by format
+        self._quiet = True
+        try:
+            self.group.options = options
+            self.group.value = current if current in options else (C.FORMAT if C.FORMAT in options else NONE)
+        finally:
+            self._quiet = False
+        self.update()
+
+    # --- metrics and views (no model calls) -------------------------------------------------------
+    @property
+    def by(self) -> list[str]:
+        return [] if self.group.value == NONE else [self.group.value]
+
+    def _items(self) -> pd.DataFrame:
+        fit_by = tuple(c for c in self.by if c in self.frame.columns)  # recalibrate within conditions, not by answer
+        key = (self.recalibration.value, fit_by, self.source.value)
+        if key not in self._recal_cache:
+            self._recal_cache[key] = recalibrated(self.frame, self.recalibration.value, by=fit_by, keep=self._keep,
+                                                  folds=self.folds, prob=self.source.value)
+        return self._recal_cache[key]
+
+    def update(self) -> None:
+        """Recompute the metrics from the kept frame under the controls and redraw."""
+        if self.frame.empty or self._quiet:
+            return
+        opts = dict(by=self.by, n_bins=self.bins.value, strategy=self.strategy.value)
+        try:
+            items = self._items()
+            self.items_frame = with_bins(items, **opts)
+            rel = reliability_frame(items, **opts)
+        except (ValueError, KeyError) as e:  # e.g. a group too small to cross-fit: say so, keep the last view
+            self.table.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            return
+        title = f"Reliability ({self.recalibration.value}, {self.bins.value} {self.strategy.value} bins)"
+        if refresh(self.fig, F.reliability_figure(rel, group=self.by[0] if self.by else None, title=title)):
+            for trace in self.fig.data[1:]:
+                trace.on_click(self._clicked)
+        self.table.value = _table(summarize(items, **opts))
+
+    def _clicked(self, trace, points, _state) -> None:
+        if points.point_inds:
+            group, b = trace.customdata[points.point_inds[0]]
+            self.show_bin(group, int(b))
+
+    def show_bin(self, group: str, b: int) -> pd.DataFrame:
+        """List the predictions in bin ``b`` of ``group`` ("all" without grouping); returns them."""
+        rows = self.items_frame[self.items_frame[C.BIN] == b]
+        if self.by:
+            rows = rows[rows[self.by[0]].map(F.group_label) == group]
+        self._bin_rows = rows.reset_index(drop=True)
+        self.bin_items.options = [(f"{r[C.ITEM_ID]} · {r[C.FORMAT]} · conf {r[C.CONFIDENCE]:.3f} · "
+                                   f"{'right' if r[C.CORRECT] else 'wrong'}", i) for i, r in self._bin_rows.iterrows()]
+        self.detail.value = "".join(_prompt_block(r) for _, r in self._bin_rows.head(20).iterrows())
+        return self._bin_rows
+
+    def _picked(self, change) -> None:
+        if change["new"] is not None:
+            self.state.selected_item = str(self._bin_rows.loc[change["new"], C.ITEM_ID])
+
+    def _show_item(self, item_id: str) -> None:
+        if not self.items_frame.empty and item_id:
+            rows = self.items_frame[self.items_frame[C.ITEM_ID] == item_id]
+            self.detail.value = "".join(_prompt_block(r) for _, r in rows.iterrows())
+
+
+def _table(summary: pd.DataFrame) -> str:
+    cols = [c for c in summary.columns if c != C.N]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in [*cols, C.N])
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(r[c])}</td>" for c in [*cols, C.N]) + "</tr>"
+                   for _, r in summary.iterrows())
+    return f"<table style='font-size:12px'><tr>{head}</tr>{body}</table>"
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+
+
+def _prompt_block(r: pd.Series) -> str:
+    probs = " ".join(f"{'<b>' if i == r[C.PRED] else ''}{p:.3f}{'</b>' if i == r[C.PRED] else ''}"
+                     f"{'✓' if i == r[C.ANSWER] else ''}" for i, p in enumerate(r[C.CHOICE_PROBS]))
+    return (f"<div style='margin:4px 0'><b>{html.escape(str(r[C.ITEM_ID]))}</b> ({html.escape(str(r[C.FORMAT]))}) "
+            f"confidence {r[C.CONFIDENCE]:.3f}, {'right' if r[C.CORRECT] else 'wrong'}; p by position: {probs}"
+            f"<pre style='font-size:11px'>{html.escape(str(r[C.PROMPT]))}</pre></div>")

@@ -1,0 +1,48 @@
+"""Reliability diagram with bin counts: a pure function of the reliability frame (no computing here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from explorer import columns as C
+
+ALL = "all"
+
+
+def group_label(value) -> str:
+    return ALL if value is None else str(value)
+
+
+def reliability_figure(rel: pd.DataFrame, *, group: str | None = None, title: str = "") -> go.Figure:
+    """Top: accuracy against mean confidence per non-empty bin, one curve per group, and the diagonal
+    of perfect calibration. Bottom: bin counts. Each point's customdata is (group, bin)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration", hoverinfo="skip",
+                             line=dict(color="#999", dash="dash", width=1)), row=1, col=1)
+    groups = [(None, rel)] if not group or rel.empty else list(rel.groupby(group, sort=True))
+    for n, (value, g) in enumerate(groups):
+        value = value[0] if isinstance(value, tuple) else value
+        name, color = group_label(value), qualitative.Plotly[n % len(qualitative.Plotly)]
+        custom = [[name, int(b)] for b in g[C.BIN]]
+        hover = ("bin %{customdata[1]}: [%{text}]<br>confidence %{x:.3f}<br>accuracy %{y:.3f}"
+                 "<extra>" + name + "</extra>")
+        text = [f"{lo:.2f}, {hi:.2f}" for lo, hi in zip(g[C.BIN_LOW], g[C.BIN_HIGH])]
+        fig.add_trace(go.Scatter(x=g[C.CONFIDENCE].to_numpy(float), y=g[C.ACCURACY].to_numpy(float), mode="lines+markers", name=name,
+                                 legendgroup=name, customdata=custom, text=text, hovertemplate=hover,
+                                 marker=dict(size=[8 + min(c, 40) ** 0.5 * 2 for c in g[C.COUNT]], color=color),
+                                 line=dict(color=color)), row=1, col=1)
+        lo, hi = g[C.BIN_LOW].to_numpy(float), g[C.BIN_HIGH].to_numpy(float)
+        fig.add_trace(go.Bar(x=(lo + hi) / 2, y=g[C.COUNT].to_numpy(float), width=hi - lo,
+                             name=name, legendgroup=name, showlegend=False, customdata=custom, opacity=0.6,
+                             marker=dict(color=color), hovertemplate="bin %{customdata[1]}: %{y} predictions"
+                             "<extra>" + name + "</extra>"), row=2, col=1)
+    fig.update_layout(title=title or "Reliability diagram", barmode="overlay", height=480, width=620,
+                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15))
+    fig.update_xaxes(range=[0, 1.01], row=1, col=1)
+    fig.update_xaxes(range=[0, 1.01], title_text="confidence", row=2, col=1)
+    fig.update_yaxes(range=[-0.02, 1.02], title_text="accuracy", row=1, col=1)
+    fig.update_yaxes(title_text="count", row=2, col=1)
+    return fig
