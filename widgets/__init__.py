@@ -15,3 +15,7 @@ __all__ += ["AttentivenessWidget"]
 from widgets.calibration import CalibrationWidget  # noqa: E402
 
 __all__ += ["CalibrationWidget"]
+
+from widgets.heads import HeadsWidget  # noqa: E402
+
+__all__ += ["HeadsWidget"]

@@ -19,3 +19,11 @@ from explorer.probes.ptrue import ptrue_predictions, score_ptrue  # noqa: E402
 
 __all__ += ["item_confidence", "summarize", "reliability_frame", "recalibrated", "debias_orders", "compare_debiasing",
             "compare_intervention", "score_ptrue", "ptrue_predictions"]
+
+from explorer.probes.counterfactual import (Counterfactual, capital_counterfactuals, known_facts,  # noqa: E402
+                                            load_counterfactuals)
+from explorer.probes.heads import head_attribution, logit_diff_components, mean_attribution, top_heads  # noqa: E402
+from explorer.probes.sweep import sweep_heads, sweep_summary  # noqa: E402
+
+__all__ += ["Counterfactual", "load_counterfactuals", "capital_counterfactuals", "known_facts", "head_attribution",
+            "mean_attribution", "top_heads", "logit_diff_components", "sweep_heads", "sweep_summary"]
