@@ -6,7 +6,6 @@ Each returns the same traces for any input (empty included), so a widget can upd
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -70,7 +69,7 @@ def accuracy_figure(summary: dict | None) -> go.Figure:
     keys = ["accuracy", "order_avg_accuracy", "pride_accuracy_before", "pride_accuracy"]
     values = [None if not summary else summary.get(key) for key in keys]
     chance = [1 / summary["k"]] * len(names) if summary else []
-    fig.add_bar(x=names, y=[np.nan if v is None else v for v in values], marker_color=[BIAS, GOLD, MUTED, GOLD],
+    fig.add_bar(x=names, y=values, marker_color=[BIAS, GOLD, MUTED, GOLD],
                 text=["-" if v is None else f"{v:.2f}" for v in values], textposition="outside", name="accuracy")
     fig.add_scatter(x=names if summary else [], y=chance, mode="lines", name="chance 1/k",
                     line=dict(color="black", dash="dash"))
