@@ -43,11 +43,14 @@ class HeadsWidget:
     """Attribution map, factor slider, target-rate curve, per-prompt table, and the apply switch."""
 
     def __init__(self, model: LoadedModel, records: Sequence[Counterfactual], *, state: SharedState | None = None,
-                 grid: Sequence[float] = GRID, batch_size: int = 16, run: bool = True) -> None:
+                 grid: Sequence[float] = GRID, batch_size: int = 16, attribution: pd.DataFrame | None = None,
+                 run: bool = True) -> None:
+        """``attribution``: a :func:`head_attribution` frame of these records, to skip recomputing it."""
         self.model, self.records = model, list(records)
         self.state = state if state is not None else SharedState()
         self.grid, self.batch_size = [float(a) for a in grid], batch_size
         self.attribution = pd.DataFrame(columns=C.HEAD_ATTRIBUTION_COLUMNS)
+        self._given = attribution
         self.sweeps: dict[Head, pd.DataFrame] = {}  # per head: per prompt x factor rows computed so far
         self.head: Head | None = None
         self._lock = _MODEL_LOCKS.setdefault(id(model), threading.Lock())
@@ -84,9 +87,11 @@ class HeadsWidget:
         return self.runner.start(self._attribute, on_result=self._show_sweep, on_partial=self._show_attribution)
 
     def _attribute(self, job: Job) -> tuple[Head, pd.DataFrame]:
-        with self._lock:
-            frame = head_attribution(self.model, self.records, batch_size=self.batch_size, progress=job.progress,
-                                     cancel=job.cancelled)
+        frame = self._given
+        if frame is None:
+            with self._lock:
+                frame = head_attribution(self.model, self.records, batch_size=self.batch_size,
+                                         progress=job.progress, cancel=job.cancelled)
         job.emit(frame)
         mean = mean_attribution(frame)
         top = mean.loc[mean[C.ATTRIBUTION].abs().idxmax()]

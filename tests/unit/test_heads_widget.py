@@ -84,3 +84,17 @@ def test_prompt_map_follows_the_shared_selection(widget, tiny):
     z = np.asarray(widget.heat_fig.data[0].z)
     assert np.allclose(z, one.pivot_table(index=C.LAYER, columns=C.HEAD, values=C.ATTRIBUTION).to_numpy(), atol=1e-6)
     assert "background:#fff3b0" in widget.table.value
+
+
+def test_given_attribution_is_not_recomputed(tiny):
+    frame = head_attribution(tiny, RECORDS)
+    calls = []
+    handle = tiny.parts.base_model().register_forward_hook(lambda m, a, o: calls.append(a))
+    try:
+        w = HeadsWidget(tiny, RECORDS, attribution=frame, grid=(0.0, 1.0))
+        w.runner.wait(60)
+    finally:
+        handle.remove()
+    assert w.runner.last_error is None and len(calls) == 1  # the sweep's single batched pass
+    assert np.allclose(np.asarray(w.heat_fig.data[0].z),
+                       frame.pivot_table(index=C.LAYER, columns=C.HEAD, values=C.ATTRIBUTION).to_numpy())
