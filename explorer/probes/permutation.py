@@ -60,7 +60,8 @@ def permutation_probe(
     ``orders``: ``"cyclic"`` (the k shifts), ``"all"`` (k!), an int n (n distinct orders drawn with
     ``seed``) or an explicit list of orders. ``labels``/``template`` override those of ``fmt``.
     ``prob_norm`` is renormalised over the item's labels; ``choice_index`` is the choice's original
-    index (its ``origin``; for freshly loaded items, its index as given); demonstrations (``shots`` from ``pool``) are the same under every order.
+    index (its ``origin``; for freshly loaded items, its index as given); demonstrations (``shots``
+    from ``pool``) are the same under every order.
     """
     items = list(items)
     if not items:

@@ -96,7 +96,8 @@ def test_labels_template_and_shots(tiny):
                               shots=1, pool=pool, cache=None)
     assert frame[C.LABEL].unique().tolist() == ["1", "2", "3", "4"]
     prompt = frame[C.PROMPT].iloc[0]
-    assert prompt.startswith("Q What is the capital of Spain?\n1. Madrid") and "\n\nQ What is the capital of France?" in prompt
+    assert prompt.startswith("Q What is the capital of Spain?\n1. Madrid")
+    assert "\n\nQ What is the capital of France?" in prompt
     assert (frame[C.SHOTS] == 1).all() and frame[C.FORMAT].iloc[0] == "letters labels=1234 template"
     # the demonstration is the same under every order
     demos = {p.split("\n\n")[0] for p in frame[C.PROMPT]}

@@ -79,7 +79,8 @@ def accuracy_figure(summary: dict | None) -> go.Figure:
 def item_orders_figure(frame: pd.DataFrame, item_id: str) -> go.Figure:
     """For one item: the probability each original choice gets under each order (one trace per choice)."""
     fig = go.Figure(layout=dict(title=f"{item_id}: probability of each choice, by order", barmode="group",
-                                height=320, yaxis_range=[0, 1], xaxis_title="order", margin=dict(t=40, b=40, l=50, r=10),
+                                height=320, yaxis_range=[0, 1], xaxis_title="order",
+                                margin=dict(t=40, b=40, l=50, r=10),
                                 legend=dict(orientation="h", y=-0.3)))
     rows = frame[frame[C.ITEM_ID] == item_id] if not frame.empty else frame
     for index, g in rows.groupby(C.CHOICE_INDEX, sort=True):

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
-    frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template, seed=args.seed, batch_size=args.batch_size,
+    frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template,
+                              seed=args.seed, batch_size=args.batch_size,
                               cache=cache_arg(args), progress=tqdm_progress("permutations"))
     rows = write_frame(frame, args.out)
     summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
