@@ -44,10 +44,11 @@ def plain_cloze(model, item) -> np.ndarray:
     return np.array(scores)
 
 
-@pytest.mark.parametrize("fmt, plain", [("letters", plain_letters), ("cloze", plain_cloze)])
-def test_confidence_equals_plain_transformers(smollm2, fmt, plain):
-    items = item_confidence(score_choices(smollm2, ITEMS, fmt, cache=None))
-    for item, (_, row) in zip(ITEMS, items.iterrows()):
+@pytest.mark.parametrize("fmt, plain, n", [("letters", plain_letters, 3), ("cloze", plain_cloze, 2)])
+def test_confidence_equals_plain_transformers(smollm2, fmt, plain, n):
+    items = item_confidence(score_choices(smollm2, ITEMS[:n], fmt, cache=None))
+    assert len(items) == n
+    for item, (_, row) in zip(ITEMS[:n], items.iterrows()):
         scores = plain(smollm2, item)
         probs = np.exp(scores - np.logaddexp.reduce(scores))
         assert row[C.CONFIDENCE] == pytest.approx(probs.max(), abs=1e-4)
