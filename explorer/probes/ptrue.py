@@ -69,7 +69,8 @@ def _pairs(items: Sequence[Item], proposals: str | Mapping[str, int] | pd.DataFr
     return pairs
 
 
-def score_ptrue(model: LoadedModel, items: Sequence[Item], *, proposals: str | Mapping[str, int] | pd.DataFrame = "each",
+def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
+                proposals: str | Mapping[str, int] | pd.DataFrame = "each",
                 labels: tuple[str, str] = TRUE_FALSE, template: str = PTRUE_TEMPLATE, batch_size: int = 32,
                 cache=DEFAULT, progress: ProgressFn | None = None,
                 cancel: Callable[[], bool] | None = None) -> pd.DataFrame:

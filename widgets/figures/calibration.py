@@ -30,8 +30,8 @@ def reliability_figure(rel: pd.DataFrame, *, group: str | None = None, title: st
         hover = ("bin %{customdata[1]}: [%{text}]<br>confidence %{x:.3f}<br>accuracy %{y:.3f}"
                  "<extra>" + name + "</extra>")
         text = [f"{lo:.2f}, {hi:.2f}" for lo, hi in zip(g[C.BIN_LOW], g[C.BIN_HIGH])]
-        fig.add_trace(go.Scatter(x=g[C.CONFIDENCE].to_numpy(float), y=g[C.ACCURACY].to_numpy(float), mode="lines+markers", name=name,
-                                 legendgroup=name, customdata=custom, text=text, hovertemplate=hover,
+        fig.add_trace(go.Scatter(x=g[C.CONFIDENCE].to_numpy(float), y=g[C.ACCURACY].to_numpy(float),
+                                 mode="lines+markers", name=name, legendgroup=name, customdata=custom, text=text, hovertemplate=hover,
                                  marker=dict(size=[8 + min(c, 40) ** 0.5 * 2 for c in g[C.COUNT]], color=color),
                                  line=dict(color=color)), row=1, col=1)
         lo, hi = g[C.BIN_LOW].to_numpy(float), g[C.BIN_HIGH].to_numpy(float)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.errors import ExplorerError
 from explorer.items import load_items
 from explorer.metrics.reliability import STRATEGIES
 from explorer.models import load_model
@@ -25,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
     add_model_argument(parser)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
-                        help="prompt format (default letters; cloze scores ' {choice}' after 'Question: ...\\nAnswer:')")
+                        help="prompt format (default letters; cloze scores ' {choice}' after "
+                        "'Question: ...\\nAnswer:')")
     parser.add_argument("--bins", type=int, default=10, help="number of reliability bins (default 10)")
     parser.add_argument("--strategy", default="uniform", choices=STRATEGIES,
                         help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
@@ -57,6 +59,9 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
 
 def run(args: argparse.Namespace) -> int:
     items = load_items(args.data)
+    if args.bins < 1 or args.folds < 2 or len(items) < 2:
+        raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
+                            f"--folds {args.folds}, {len(items)} item(s) in {args.data}")
     model = load_model(args.model)
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))
