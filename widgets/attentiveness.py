@@ -174,7 +174,8 @@ class AttentivenessWidget:
         refresh(self.bars_fig, self._bars())
         self._show_layers()
         r = self.edited_rows.iloc[0]
-        self.edit_note.value = (f"PMA <b>{r[C.PMA]:.3f}</b> · greedy token <code>{html.escape(repr(r[C.GREEDY_TOKEN]))}"
+        token = html.escape(repr(r[C.GREEDY_TOKEN]))
+        self.edit_note.value = (f"PMA <b>{r[C.PMA]:.3f}</b> · greedy token <code>{token}"
                                 f"</code> ({'valid' if r[C.GREEDY_VALID] else 'invalid'}) · resolved "
                                 f"<b>{bool(r[C.RESOLVED])}</b><pre style='font-size:11px'>"
                                 f"{html.escape(r[C.PROMPT])}</pre>")

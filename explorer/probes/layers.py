@@ -78,7 +78,8 @@ def layer_pma(
 
 
 @torch.inference_mode()
-def layer_choice_probs(model: LoadedModel, prompts: Sequence[str], token_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
+def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
+                       token_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
     """For each prompt, p(token_ids[i][j] | layer l's residual at the last position): [n_layers + 1, k_i].
 
     Prompts are right-padded, so every row's last real token sees exactly its own prompt at its

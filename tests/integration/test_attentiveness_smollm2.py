@@ -71,7 +71,8 @@ def test_layer_pma_equals_a_hooked_plain_forward(smollm2):
     layers = layer_pma(smollm2, [item], "letters")
     hf = smollm2.model
     caught = {}
-    hook = hf.model.layers[20].register_forward_hook(lambda m, i, o: caught.__setitem__("h", o[0] if isinstance(o, tuple) else o))
+    hook = hf.model.layers[20].register_forward_hook(
+        lambda m, i, o: caught.__setitem__("h", o[0] if isinstance(o, tuple) else o))
     try:
         ids = smollm2.tokenizer(DEFAULT_FORMAT.build(item), return_tensors="pt")["input_ids"]
         with torch.no_grad():

@@ -142,6 +142,7 @@ def test_last_layer_equals_the_model_and_middle_layers_the_logit_lens(tiny_any, 
 
 
 def test_bad_format_for_item_names_the_item(tiny):
-    five = Item(id="five", question="What is the capital of France?", choices=("Paris", "Berlin", "Rome", "Madrid", "A"))
+    five = Item(id="five", question="What is the capital of France?",
+                choices=("Paris", "Berlin", "Rome", "Madrid", "A"))
     with pytest.raises(Exception, match="five"):
         attentiveness(tiny, [five], [get_format("letters").__class__(labels="AB")], cache=None)

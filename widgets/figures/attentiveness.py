@@ -60,7 +60,8 @@ def pma_scatter(rows: pd.DataFrame) -> go.Figure:
               ("no gold", correct.isna(), "#7f7f7f")]
     for name, mask, colour in groups:
         sub = rows[mask.to_numpy()] if len(rows) else rows
-        fig.add_scatter(x=sub[C.PMA].tolist() if len(sub) else [], y=(sub[C.P1] - sub[C.P2]).tolist() if len(sub) else [],
+        fig.add_scatter(x=sub[C.PMA].tolist() if len(sub) else [],
+                        y=(sub[C.P1] - sub[C.P2]).tolist() if len(sub) else [],
                         customdata=sub[C.ITEM_ID].tolist() if len(sub) else [], mode="markers", name=name,
                         marker=dict(color=colour, size=9),
                         hovertemplate="%{customdata}<br>PMA %{x:.3f}, margin %{y:.3f}<extra></extra>")
