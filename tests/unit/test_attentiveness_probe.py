@@ -10,7 +10,8 @@ from explorer import columns as C
 from explorer.items import Item
 from explorer.probes.attentiveness import attentiveness, explode_choices
 from explorer.probes.layers import layer_pma
-from explorer.prompts import encode_prompt, get_format
+from explorer.errors import FormatError
+from explorer.prompts import PromptFormat, encode_prompt, get_format
 
 CITIES = ("Paris", "Berlin", "Rome", "Madrid")
 COUNTRIES = ("France", "Germany", "Italy", "Spain")
@@ -144,5 +145,5 @@ def test_last_layer_equals_the_model_and_middle_layers_the_logit_lens(tiny_any, 
 def test_bad_format_for_item_names_the_item(tiny):
     five = Item(id="five", question="What is the capital of France?",
                 choices=("Paris", "Berlin", "Rome", "Madrid", "A"))
-    with pytest.raises(Exception, match="five"):
-        attentiveness(tiny, [five], [get_format("letters").__class__(labels="AB")], cache=None)
+    with pytest.raises(FormatError, match="'five' has 5 choices"):
+        attentiveness(tiny, [five], [PromptFormat(labels="AB")], cache=None)
