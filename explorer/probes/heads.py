@@ -139,11 +139,12 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
     """Per-head direct logit attribution for one batch (one forward pass)."""
     parts = model.parts
     cap = capture(model, prompts, blocks=blocks)
-    w_u = parts.unembedding().detach().float()
-    direction = w_u[torch.as_tensor(targets)] - w_u[torch.as_tensor(foils)]  # [B, D]
+    w_u = parts.unembedding().detach()
+    t, f = torch.as_tensor(targets, device=w_u.device), torch.as_tensor(foils, device=w_u.device)
+    direction = (w_u[t] - w_u[f]).float()  # [B, D]
     scale = parts.norm_scale(cap.resid)  # [B, 1]
     b, h, d = len(prompts), parts.n_heads, parts.head_dim
-    heads = torch.empty(b, parts.n_layers, h)
+    heads = torch.empty(b, parts.n_layers, h, device=cap.z.device)
     for l in range(parts.n_layers):
         w_o = parts.out_proj_weight_by_head(l).detach().float()  # [H, d, D]
         contrib = torch.einsum("bhk,hkD->bhD", cap.z[:, l].reshape(b, h, d), w_o)  # [B, H, D]: z_h @ W_O[h]
@@ -152,7 +153,7 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
         normed = parts.apply_frozen_norm(contrib, scale[:, None], center=False)  # [B, H, D]
         heads[:, l] = (normed * direction[:, None]).sum(-1)
     logit_diff = (cap.final * direction).sum(-1)
-    return Attribution(heads, logit_diff, direction, scale, cap)
+    return Attribution(heads.cpu(), logit_diff.cpu(), direction, scale, cap)
 
 
 def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, batch_size: int = 16,
@@ -237,7 +238,7 @@ def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual],
         for l in range(parts.n_layers):
             bias = parts.out_proj_bias(l)
             attn_write = cap.attn_out[:, l]
-            bias_write = bias.detach().float().expand_as(attn_write) if bias is not None else torch.zeros_like(attn_write)
+            bias_write = torch.zeros_like(attn_write) if bias is None else bias.detach().float().expand_as(attn_write)
             if cap.post_scale is not None:
                 gamma = _post_gamma(parts, l)
                 attn_write = attn_write / cap.post_scale[:, l] * gamma
@@ -246,13 +247,14 @@ def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual],
             terms += [("heads", l, att.heads[:, l].sum(-1)), ("attn_bias", l, to_logit(bias_write)),
                       ("mlp", l, to_logit(mlp_write))]
         beta = getattr(parts.final_norm(), "bias", None)
-        norm_bias = (beta.detach().float() * att.direction).sum(-1) if beta is not None else torch.zeros(len(batch))
+        norm_bias = (beta.detach().float() * att.direction).sum(-1) if beta is not None else att.direction[:, 0] * 0
         terms.append(("norm_bias", None, norm_bias))
         for name, layer, values in terms:
             for i, r in enumerate(batch):
                 per_prompt[i].append((name, layer, values[i]))
         for i, r in enumerate(batch):
-            rows += [{C.PROMPT_ID: r.id, C.COMPONENT: n, C.LAYER: l, C.ATTRIBUTION: float(v)} for n, l, v in per_prompt[i]]
+            rows += [{C.PROMPT_ID: r.id, C.COMPONENT: n, C.LAYER: l, C.ATTRIBUTION: float(v)}
+                     for n, l, v in per_prompt[i]]
     frame = pd.DataFrame(rows, columns=C.COMPONENT_COLUMNS)
     frame[C.LAYER] = frame[C.LAYER].astype("Int64")
     return frame
