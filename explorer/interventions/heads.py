@@ -76,6 +76,9 @@ def _register(model: LoadedModel, per_layer: dict[int, list[tuple[int, torch.Ten
             x = args[0].clone()
             for head, factor in scalings:
                 if isinstance(factor, torch.Tensor):  # [batch] -> [batch, 1, 1]
+                    if factor.numel() != x.shape[0]:
+                        raise InterventionError(f"per-row factors for {factor.numel()} rows, but the batch has "
+                                                f"{x.shape[0]}. Fix: run batches of exactly that many rows.")
                     factor = factor.to(device=x.device, dtype=x.dtype).view(-1, *([1] * (x.dim() - 1)))
                 x[..., head * d : (head + 1) * d] = x[..., head * d : (head + 1) * d] * factor
             return (x, *args[1:])
@@ -89,7 +92,8 @@ def scale_heads(model: LoadedModel, factors: Mapping[Head, float]) -> Iterator[N
     """Within the block, multiply each query head ``(layer, head)``'s output by ``factors[...]``.
 
     Also marks the intervention on ``model`` (``model.state_key()``), so results cached inside
-    the block are never served to clean runs. Everything is undone on exit, even on error.
+    the block are never served to clean runs. Everything is undone on exit, even on error. Only
+    forward passes run by the thread that entered the block are scaled.
 
     >>> with scale_heads(model, {(12, 3): 0.0}):  # doctest: +SKIP
     ...     scores = score_next_token(model, prompts, ids)

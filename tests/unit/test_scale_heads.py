@@ -132,3 +132,11 @@ def test_other_threads_are_not_scaled(tiny):
         worker.join()
     assert not torch.equal(inside, before)
     assert torch.equal(seen["other"], before)
+
+
+def test_per_row_factors_need_matching_batches(tiny):
+    ids, mask = _inputs(tiny)
+    with pytest.raises(InterventionError, match="3 rows, but the batch has 2"):
+        with torch.no_grad(), scale_heads_per_row(tiny, [(0, 0)], torch.ones(3), description="x"):
+            tiny.model(input_ids=ids, attention_mask=mask)
+    assert _hook_count(tiny) == 0 and tiny.interventions == ()
