@@ -9,6 +9,7 @@ kept, so switching back is instant (and the engine's result cache is keyed per m
 from __future__ import annotations
 
 import html
+import os
 from typing import Any
 
 import ipywidgets as W
@@ -35,7 +36,8 @@ class Dashboard:
         self.model: LoadedModel | None = None
         self.views: dict[str, Any] = {}  # probe widgets built for the current model and items
         self._version = 0  # bumped whenever the model or the items change; stale builds are dropped
-        self.model_name = W.Combobox(value=model or DEFAULT_MODEL, options=MODEL_CHOICES, description="model",
+        model = model or os.environ.get("LM_EXPLORER_MODEL") or DEFAULT_MODEL  # `lm-explorer demo --model` sets it
+        self.model_name = W.Combobox(value=model, options=MODEL_CHOICES, description="model",
                                      placeholder="alias, folder, .gguf or hub id", ensure_option=False)
         self.load_button = W.Button(description="Load", icon="download")
         self.load_button.on_click(lambda _: self.load())

@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExplorerError(f"no dashboard notebook at {DASHBOARD}; run the demo from a checkout of lm-explorer")
     print(f"\nserving the dashboard at http://127.0.0.1:{args.port}/  (Ctrl-C stops it)", flush=True)
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    if args.model:
+        env["LM_EXPLORER_MODEL"] = args.model
     try:
         return subprocess.call(voila_command(DASHBOARD, args.port), env=env, cwd=DASHBOARD.parent)
     except KeyboardInterrupt:
