@@ -28,6 +28,7 @@ class Architecture:
     final_norm: str  # from the causal LM to the final normalisation
     norm_kind: NormKind  # rms: x/rms*w; rms_offset (Gemma): x/rms*(1+w); layer: LayerNorm
     out_proj_is_conv1d: bool = False  # GPT-2's Conv1D stores its weight as (in, out)
+    post_attention_norm: str | None = None  # from a block: a norm on the attention output before the residual add
 
 
 _LLAMA_LIKE = Architecture("model.layers", "self_attn", "o_proj", "model.norm", "rms")
@@ -37,8 +38,10 @@ ARCHITECTURES: dict[str, Architecture] = {
     "mistral": _LLAMA_LIKE,
     "qwen2": _LLAMA_LIKE,
     "qwen3": _LLAMA_LIKE,
-    "gemma3_text": Architecture("model.layers", "self_attn", "o_proj", "model.norm", "rms_offset"),
-    "gemma2": Architecture("model.layers", "self_attn", "o_proj", "model.norm", "rms_offset"),
+    "gemma3_text": Architecture("model.layers", "self_attn", "o_proj", "model.norm", "rms_offset",
+                                post_attention_norm="post_attention_layernorm"),
+    "gemma2": Architecture("model.layers", "self_attn", "o_proj", "model.norm", "rms_offset",
+                           post_attention_norm="post_attention_layernorm"),
     "gpt2": Architecture("transformer.h", "attn", "c_proj", "transformer.ln_f", "layer", out_proj_is_conv1d=True),
     "gpt_neox": Architecture("gpt_neox.layers", "attention", "dense", "gpt_neox.final_layer_norm", "layer"),
 }
@@ -92,6 +95,12 @@ class ModelParts:
     def out_proj_bias(self, layer: int) -> torch.Tensor | None:
         """Bias of the output projection (added once, not per head), or None."""
         return getattr(self.out_proj(layer), "bias", None)
+
+    def post_attention_norm(self, layer: int) -> nn.Module | None:
+        """The norm block ``layer`` applies to its attention output before the residual add (Gemma),
+        or None where the attention output is added as it is."""
+        name = self.arch.post_attention_norm
+        return _get(self.layers()[layer], name) if name else None
 
     def final_norm(self) -> nn.Module:
         """The normalisation applied to the residual stream before the unembedding."""

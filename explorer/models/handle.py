@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,18 +30,26 @@ class LoadedModel:
     source: str
     fingerprint: str
     parts: ModelParts = field(init=False)
-    _interventions: list[str] = field(default_factory=list, init=False, repr=False)
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.model.eval()
         self.parts = ModelParts(self.model)
 
     @property
+    def _interventions(self) -> list[str]:
+        """This thread's active interventions: hooks only act on the thread that entered them
+        (so concurrent views stay independent), and so do cache keys."""
+        if not hasattr(self._local, "stack"):
+            self._local.stack = []
+        return self._local.stack
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
     def state_key(self) -> str:
-        """Fingerprint plus the active interventions, in the order they were entered."""
+        """Fingerprint plus this thread's active interventions, in the order they were entered."""
         return self.fingerprint if not self._interventions else self.fingerprint + "|" + "|".join(self._interventions)
 
     @property

@@ -31,16 +31,6 @@ from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
-# Gemma 2/3 normalise the attention output before adding it to the residual stream. This map
-# belongs in explorer/models/architecture.py (a ``post_attention_norm`` field); kept here until then.
-_POST_ATTENTION_NORM = {"gemma2": "post_attention_layernorm", "gemma3_text": "post_attention_layernorm"}
-
-
-def post_attention_norm(parts: ModelParts, layer: int) -> nn.Module | None:
-    """The norm applied to block ``layer``'s attention output before the residual add, or None."""
-    name = _POST_ATTENTION_NORM.get(parts.model_type)
-    return getattr(parts.layers()[layer], name) if name else None
-
 
 def encode_batch(model: LoadedModel, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Left-padded (input_ids, attention_mask, position_ids) [n, T]: the last column is every
@@ -97,7 +87,7 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
         for l in range(parts.n_layers):
             keep(parts.out_proj(l), store("z", l, arg=True), pre=True)
             keep(parts.out_proj(l), store("o", l))
-            norm = post_attention_norm(parts, l)
+            norm = parts.post_attention_norm(l)
             if norm is not None:
                 keep(norm, store("post", l, arg=True, norm=norm), pre=True)
             if blocks:
@@ -118,7 +108,7 @@ def _rms(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def _post_gamma(parts: ModelParts, layer: int) -> torch.Tensor:
-    w = post_attention_norm(parts, layer).weight.float()
+    w = parts.post_attention_norm(layer).weight.float()
     return 1.0 + w  # Gemma's RMSNorm scales by (1 + weight)
 
 

@@ -136,3 +136,26 @@ def test_empty_input(tiny):
     got = score_next_token(tiny, [], [5, 6], cache=None)
     assert got.logprobs.shape == (0, 2)
     assert score_continuations(tiny, [], [], cache=None) == []
+
+
+def test_interventions_are_per_thread(tiny):
+    import threading
+
+    seen = {}
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with tiny.intervention("scale L0H0x0"):
+            seen["inside"] = tiny.state_key()
+            entered.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    entered.wait(10)
+    try:
+        assert tiny.state_key() == tiny.fingerprint  # this thread's work stays clean and keyed as clean
+        assert seen["inside"].endswith("|scale L0H0x0")
+    finally:
+        release.set()
+        t.join()
