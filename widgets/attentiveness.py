@@ -6,7 +6,6 @@ come from :mod:`explorer.probes.attentiveness`, :mod:`explorer.probes.layers` an
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Sequence
 
 import ipywidgets as W
@@ -22,23 +21,12 @@ from explorer.probes.attentiveness import attentiveness
 from explorer.probes.layers import layer_pma
 from explorer.prompts.format import get_format
 from widgets._runner import Debouncer, Job, Runner, in_chunks
+from widgets._plot import model_lock, refresh
 from widgets._state import SharedState
 from widgets.figures import attentiveness as F
 
 FORMATS = ["letters", "string", "cloze"]
 EDITED = "✎ edited"
-_MODEL_LOCKS: dict[int, threading.Lock] = {}  # one engine run per model at a time (interventions hook the model)
-
-
-def refresh(fig: go.FigureWidget, new: go.Figure) -> None:
-    """Copy ``new``'s traces and layout into ``fig`` in place (traces replaced when their number changes)."""
-    if len(fig.data) != len(new.data):
-        fig.data = ()
-        fig.add_traces(list(new.data))
-    with fig.batch_update():
-        for trace, src in zip(fig.data, new.data):
-            trace.update(src.to_plotly_json(), overwrite=True)
-        fig.layout.update(new.layout.to_plotly_json(), overwrite=True)
 
 
 def parse_item(question: str, choices_text: str) -> Item:
@@ -130,7 +118,7 @@ class AttentivenessWidget:
         return self.item_runner.start(lambda job: self._work(job, [item], options, 1), on_result=self._show_edited)
 
     def _work(self, job: Job, items: list[Item], o: dict, n_layer: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        lock = _MODEL_LOCKS.setdefault(id(self.model), threading.Lock())
+        lock = model_lock(self.model)
         chunks, frames = in_chunks(items, self.chunk_size), []
         steps = len(chunks) + 1
         for n, chunk in enumerate(chunks):

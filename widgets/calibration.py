@@ -8,7 +8,6 @@ frame (:mod:`explorer.probes.calibration`), never the model. Clicking a bin list
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Sequence
 
 import ipywidgets as W
@@ -21,25 +20,12 @@ from explorer.models.handle import LoadedModel
 from explorer.probes.calibration import recalibrated, reliability_frame, summarize, with_bins
 from explorer.probes.choices import score_choices
 from widgets._runner import Job, Runner
+from widgets._plot import model_lock, refresh
 from widgets._state import SharedState
 from widgets.figures import calibration as F
 
 NONE = "(none)"
 GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
-_MODEL_LOCKS: dict[int, threading.Lock] = {}
-
-
-def refresh(fig: go.FigureWidget, new: go.Figure) -> bool:
-    """Copy ``new`` into ``fig`` in place; True when the traces had to be replaced."""
-    replaced = len(fig.data) != len(new.data)
-    if replaced:
-        fig.data = ()
-        fig.add_traces(list(new.data))
-    with fig.batch_update():
-        for trace, src in zip(fig.data, new.data):
-            trace.update(src.to_plotly_json(), overwrite=True)
-        fig.layout.update(new.layout.to_plotly_json(), overwrite=True)
-    return replaced
 
 
 class CalibrationWidget:
@@ -101,7 +87,7 @@ class CalibrationWidget:
 
     def _work(self, job: Job) -> pd.DataFrame:
         frames = []
-        lock = _MODEL_LOCKS.setdefault(id(self.model), threading.Lock())
+        lock = model_lock(self.model)
         for n, fmt in enumerate(self.formats):
             def progress(d: int, t: int, n: int = n) -> None:
                 job.progress(n * 100 + (100 * d // t if t else 100), 100 * len(self.formats))

@@ -10,7 +10,6 @@ map is always the unscaled model: it is where the intervention is chosen.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import ipywidgets as W
@@ -23,20 +22,12 @@ from explorer.probes.counterfactual import Counterfactual
 from explorer.probes.heads import head_attribution, mean_attribution
 from explorer.probes.sweep import sweep_heads, sweep_summary
 from widgets._runner import Job, Runner
+from widgets._plot import model_lock, refresh
 from widgets._state import SharedState
 from widgets.figures import heads as F
 
 GRID = (-10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 10.0)
 Head = tuple[int, int]
-_MODEL_LOCKS: dict[int, threading.Lock] = {}  # one engine run per model at a time
-
-
-def refresh(fig: go.FigureWidget, new: go.Figure) -> None:
-    """Copy ``new``'s traces and layout into ``fig`` in place (same number of traces)."""
-    with fig.batch_update():
-        for trace, src in zip(fig.data, new.data):
-            trace.update(src.to_plotly_json(), overwrite=True)
-        fig.layout.update(new.layout.to_plotly_json(), overwrite=True)
 
 
 class HeadsWidget:
@@ -53,7 +44,7 @@ class HeadsWidget:
         self._given = attribution
         self.sweeps: dict[Head, pd.DataFrame] = {}  # per head: per prompt x factor rows computed so far
         self.head: Head | None = None
-        self._lock = _MODEL_LOCKS.setdefault(id(model), threading.Lock())
+        self._lock = model_lock(model)
 
         self.slider = W.FloatSlider(value=1.0, min=-10, max=10, step=0.5, description="factor",
                                     continuous_update=False, readout_format=".1f")
