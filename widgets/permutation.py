@@ -5,7 +5,6 @@ averaged out. A thin view: the numbers come from :mod:`explorer.probes.permutati
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Sequence
 
 import ipywidgets as W
@@ -17,6 +16,7 @@ from explorer.items.item import Item
 from explorer.metrics.permutation import summarize_permutation
 from explorer.models.handle import LoadedModel
 from explorer.probes.permutation import orders_for, permutation_probe
+from widgets._plot import model_lock, refresh
 from widgets._runner import Job, Runner, in_chunks
 from widgets._state import SharedState
 from widgets.figures import permutation as F
@@ -26,18 +26,6 @@ ORDER_MODES = [("cyclic shifts (k)", "cyclic"), ("all orders (k!)", "all"), ("6 
 LABEL_SETS = ["ABCD", "abcd", "1234"]
 TEMPLATES = {"Question: … Answer:": None, "Q: … A:": "Q: {question}\n{choices}\nA:",
              "plain … Answer:": "{question}\n{choices}\nAnswer:"}
-_MODEL_LOCKS: dict[int, threading.Lock] = {}  # one engine run per model at a time (hooks are per model)
-
-
-def refresh(fig: go.FigureWidget, new: go.Figure) -> None:
-    """Copy ``new``'s traces and layout into ``fig`` in place (traces replaced when their number changes)."""
-    if len(fig.data) != len(new.data):
-        fig.data = ()
-        fig.add_traces(list(new.data))
-    with fig.batch_update():
-        for trace, src in zip(fig.data, new.data):
-            trace.update(src.to_plotly_json(), overwrite=True)
-        fig.layout.update(new.layout.to_plotly_json(), overwrite=True)
 
 
 class PermutationWidget:
@@ -102,7 +90,7 @@ class PermutationWidget:
         per_k = orders_for(self.items, options["orders"])
         total = sum(len(per_k[i.k]) for i in self.items)
         frames, done = [], 0
-        lock = _MODEL_LOCKS.setdefault(id(self.model), threading.Lock())
+        lock = model_lock(self.model)
         for chunk in in_chunks(self.items, self.chunk_size):
             size = sum(len(per_k[i.k]) for i in chunk)
 
