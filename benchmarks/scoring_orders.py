@@ -43,6 +43,9 @@ def main() -> None:
     print(f"model {model.name}, torch threads {torch.get_num_threads()}, {len(items)} items x 24 orders = "
           f"{len(prompts)} prompts ({n_tok} tokens), load {load_s:.1f} s")
 
+    score_next_token(model, prompts[:24], ids, cache=None)  # first passes are slow: warm both up
+    plain_batched(model, prompts[:24], ids)
+
     t = time.perf_counter()
     engine = score_next_token(model, prompts, ids, cache=None).logprobs
     engine_s = time.perf_counter() - t

@@ -19,6 +19,16 @@ os.environ.setdefault("LM_EXPLORER_CACHE", str(Path(__file__).resolve().parents[
 from tests.tiny import TINY_ARCHS, tiny_model  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_work_left_running():
+    """Background work started by a test ends with it (a thread inside a forward pass at exit aborts)."""
+    yield
+    import sys
+
+    if "widgets._runner" in sys.modules:
+        sys.modules["widgets._runner"].stop_all()
+
+
 @pytest.fixture(scope="session")
 def smollm2():
     """The bundled SmolLM2-135M-Instruct, loaded once per test session."""

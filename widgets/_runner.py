@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -58,6 +59,7 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._on_partial: Callable[[Any], None] | None = None
         self.last_error: BaseException | None = None
+        _RUNNERS.add(self)
 
     def start(self, work: Callable[[Job], T], *, on_result: Callable[[T], None],
               on_partial: Callable[[Any], None] | None = None,
@@ -118,6 +120,19 @@ class Runner:
     def _show_progress(self, done: int, total: int) -> None:
         self.bar.max = max(total, 1)
         self.bar.value = min(done, self.bar.max)
+
+
+_RUNNERS: weakref.WeakSet[Runner] = weakref.WeakSet()
+
+
+def stop_all(timeout: float = 60) -> None:
+    """Cancel every runner's job and wait for its thread (tests and kernel shutdown: a thread left
+    inside a forward pass when the interpreter exits can abort the process)."""
+    runners = list(_RUNNERS)
+    for runner in runners:
+        runner.cancel()
+    for runner in runners:
+        runner.wait(timeout)
 
 
 def in_chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:

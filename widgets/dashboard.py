@@ -44,7 +44,10 @@ class Dashboard:
         self.message = W.HTML()
         self.runner = Runner("model")
         self.data = DataPanel(self.state, self._items_changed, self.show_error, dataset=dataset, n_items=n_items)
-        self.tabs = W.Tab(children=[self._tab_box(v) for v in VIEWS], titles=[v.title for v in VIEWS],
+        # Each tab's status line lives as long as the dashboard: replacing widgets while a page
+        # (re)connects makes the front end look up closed models.
+        self.status = {v.key: W.HTML(self._waiting(v)) for v in VIEWS}
+        self.tabs = W.Tab(children=[W.VBox([self.status[v.key]]) for v in VIEWS], titles=[v.title for v in VIEWS],
                           selected_index=0)
         self.tabs.observe(lambda _: self._show_tab(), "selected_index")
         self.builders = {v.key: Runner(v.title) for v in VIEWS}  # one per tab: switching tabs cancels nothing
@@ -95,7 +98,8 @@ class Dashboard:
             widget.runner.cancel()
         self.views = {}
         for box, view in zip(self.tabs.children, VIEWS):
-            box.children = [self._placeholder(view)]
+            self.status[view.key].value = self._waiting(view)
+            box.children = [self.status[view.key]]
         self._show_tab()
 
     def _show_tab(self) -> None:
@@ -110,7 +114,9 @@ class Dashboard:
         model, items, box = self.model, list(self.data.items), self.tabs.children[VIEWS.index(view)]
         version = self._building[view.key] = self._version
         builder = self.builders[view.key]
-        box.children = [W.HTML(f"<i>preparing {view.title}…</i>"), builder.widget]
+        status = self.status[view.key]
+        status.value = f"<i>preparing {html.escape(view.title)}…</i>"
+        box.children = [status, builder.widget]
 
         def done(widget: Any) -> None:
             self._building.pop(view.key, None)
@@ -122,8 +128,8 @@ class Dashboard:
 
         def failed(e: BaseException) -> None:
             self._building.pop(view.key, None)
-            box.children = [W.HTML(f"<p style='color:#b00'>{html.escape(view.title)} could not start: "
-                                   f"{html.escape(str(e))}</p>")]
+            status.value = f"<p style='color:#b00'>{html.escape(view.title)} could not start: {html.escape(str(e))}</p>"
+            box.children = [status]
 
         return builder.start(lambda job: view.build(model, items, self.state), on_result=done, on_error=failed)
 
@@ -169,10 +175,5 @@ class Dashboard:
         self.message.value = f"<div style='color:#333;padding:4px'>{html.escape(text)}</div>"
 
     @staticmethod
-    def _tab_box(view: View) -> W.VBox:
-        return W.VBox([Dashboard._placeholder(view)])
-
-    @staticmethod
-    def _placeholder(view: View) -> W.HTML:
-        return W.HTML(f"<i>{html.escape(view.title)}: waiting for a model and data…</i>")
-
+    def _waiting(view: View) -> str:
+        return f"<i>{html.escape(view.title)}: waiting for a model and data…</i>"

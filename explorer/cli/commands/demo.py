@@ -30,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def voila_command(notebook: Path, port: int) -> list[str]:
-    """How the dashboard is served: on 127.0.0.1 only, a kernel pre-started and the notebook pre-run."""
+    """How the dashboard is served: on 127.0.0.1 only. No pre-heated kernel: widgets its background
+    threads create before the page connects can be missing from the page's state (a console error)."""
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-            "--preheat_kernel=True", "--pool_size=1", "--show_tracebacks=True"]
+            "--show_tracebacks=True"]
 
 
 def summary(model_name: str | None, n_items: int) -> None:
