@@ -13,8 +13,10 @@ for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IP
     os.environ.setdefault(var, str(_TMP / var.lower()))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# The dequantised bundled model is cached across runs (it is keyed by the GGUF's hash); results are not.
+# The dequantised bundled model is cached across runs (it is keyed by the GGUF's hash); scoring
+# results are not: each session starts with an empty result cache, so every test computes.
 os.environ.setdefault("LM_EXPLORER_CACHE", str(Path(__file__).resolve().parents[1] / ".cache" / "lm-explorer"))
+os.environ["LM_EXPLORER_RESULTS"] = str(_TMP / "results.sqlite")
 
 from tests.tiny import TINY_ARCHS, tiny_model  # noqa: E402
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -22,10 +23,13 @@ from explorer.paths import cache_dir
 
 Value = tuple[np.ndarray, ...]
 
+# Bump when what a cached value means changes (tokenisation, reductions), so old entries miss.
+ENGINE_VERSION = 1
+
 
 def cache_key(*parts: Any) -> str:
     """A stable digest of JSON-serialisable parts (model state key, kind, prompt, options)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([ENGINE_VERSION, *parts], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _pack(value: Value) -> bytes:
@@ -108,8 +112,8 @@ _DEFAULTS_LOCK = threading.Lock()
 
 
 def default_cache() -> ResultCache:
-    """The shared cache at ``cache_dir()/results.sqlite`` (one per cache folder)."""
-    path = cache_dir() / "results.sqlite"
+    """The shared cache: ``$LM_EXPLORER_RESULTS`` if set, else ``cache_dir()/results.sqlite``."""
+    path = Path(os.environ.get("LM_EXPLORER_RESULTS") or cache_dir() / "results.sqlite")
     with _DEFAULTS_LOCK:
         if path not in _DEFAULTS:
             _DEFAULTS[path] = ResultCache(path)
