@@ -162,13 +162,12 @@ def run_requests(
         fresh: dict[str, Value] = {}
         try:
             for idx, logprobs in forward_tree(model, [r.ids for r in part], [r.positions for r in part],
-                                              batch_size=batch_size):
+                                              batch_size=batch_size, on_batch=lambda _: check_cancel(cancel)):
                 req = part[idx]
                 fresh[req.key] = reduce(logprobs, req) if with_request else reduce(logprobs)
                 done += 1
                 if progress is not None and done % max(1, batch_size) == 0:
                     progress(done, total)
-                check_cancel(cancel)
         finally:
             computed.update(fresh)
             if store is not None:
