@@ -27,7 +27,7 @@ def load_items(source: Any, *, columns: Mapping[str, str] | None = None, split: 
         return _from_path(Path(source), columns)
     if isinstance(source, pd.DataFrame):
         return _from_records(source.to_dict("records"), columns, "DataFrame row")
-    if _is_hf_dataset(source, split):
+    if _is_hf_dataset(source):
         ds = source[split] if split is not None else source
         return _from_records((dict(r) for r in ds), columns, "dataset row")
     if isinstance(source, Iterable):
@@ -38,9 +38,8 @@ def load_items(source: Any, *, columns: Mapping[str, str] | None = None, split: 
     raise TypeError(f"cannot load items from {type(source).__name__}; give a path, DataFrame, dataset or list")
 
 
-def _is_hf_dataset(source: Any, split: str | None) -> bool:
-    module = type(source).__module__
-    return module.startswith("datasets")
+def _is_hf_dataset(source: Any) -> bool:
+    return type(source).__module__.startswith("datasets")
 
 
 def _from_path(path: Path, columns: Mapping[str, str] | None) -> list[Item]:

@@ -50,9 +50,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))
-    out = frame if args.long else wide(frame)
-    path = write_frame(out, args.out)
     summary = wide(frame)
+    path = write_frame(frame if args.long else summary, args.out)
     acc = summary["correct"].dropna()
     print(f"{len(items)} items, format {args.format}, model {model.name}")
     print(f"mean mass on the choices: {summary['mass'].mean():.4f}")
