@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from explorer import load_model
 from explorer.items import Item, arithmetic, capitals
 from explorer.models.handle import LoadedModel
-from explorer.prompts import DEFAULT_FORMAT
+from explorer.prompts import DEFAULT_FORMAT, label_token_ids
+
+
+@dataclass
+class Setup:
+    """What both order benchmarks start from: the model, the 100 items and the label tokens."""
+
+    model: LoadedModel
+    items: list[Item]
+    label_ids: list[int]
+    start: float  # perf_counter() before the model was loaded
+    load_s: float
+
+
+def setup(description: str) -> Setup:
+    """Parse ``--items``/``--model``, load the model (timed) and build the items."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    model = load_model(args.model)
+    load_s = time.perf_counter() - start
+    return Setup(model, hundred_items(args.items), label_token_ids(model.tokenizer, [" A", " B", " C", " D"]),
+                 start, load_s)
 
 
 def hundred_items(n: int = 100) -> list[Item]:

@@ -9,7 +9,6 @@ prompts, in the same process; checks both give the same probabilities, and times
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -21,25 +20,16 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import hundred_items, plain_batched  # noqa: E402
+from common import plain_batched, setup  # noqa: E402
 
 from explorer import columns as C  # noqa: E402
-from explorer import load_model  # noqa: E402
 from explorer.metrics.permutation import summarize_permutation  # noqa: E402
 from explorer.probes.permutation import permutation_probe  # noqa: E402
-from explorer.prompts import label_token_ids  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--model", default=None)
-    args = parser.parse_args()
-    start = time.perf_counter()
-    model = load_model(args.model)
-    load_s = time.perf_counter() - start
-    items = hundred_items(args.items)
-    ids = label_token_ids(model.tokenizer, [" A", " B", " C", " D"])
+    s = setup(__doc__.splitlines()[0])
+    model, items, ids, start, load_s = s.model, s.items, s.label_ids, s.start, s.load_s
     warm = permutation_probe(model, items[:1], orders="cyclic", cache=None)  # first passes are slow: warm both up
     plain_batched(model, warm[C.PROMPT].unique().tolist(), ids)
 

@@ -9,7 +9,6 @@ prompts, in the same process, and checks both give the same probabilities.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -21,24 +20,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import all_order_prompts, hundred_items, plain_batched  # noqa: E402
+from common import all_order_prompts, plain_batched, setup  # noqa: E402
 
-from explorer import load_model  # noqa: E402
-from explorer.prompts import label_token_ids  # noqa: E402
 from explorer.scoring import score_next_token  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--model", default=None)
-    args = parser.parse_args()
-    start = time.perf_counter()
-    model = load_model(args.model)
-    load_s = time.perf_counter() - start
-    items = hundred_items(args.items)
+    s = setup(__doc__.splitlines()[0])
+    model, items, ids, start, load_s = s.model, s.items, s.label_ids, s.start, s.load_s
     prompts = all_order_prompts(items)
-    ids = label_token_ids(model.tokenizer, [" A", " B", " C", " D"])
     n_tok = sum(len(model.tokenizer(p).input_ids) for p in prompts)
     print(f"model {model.name}, torch threads {torch.get_num_threads()}, {len(items)} items x 24 orders = "
           f"{len(prompts)} prompts ({n_tok} tokens), load {load_s:.1f} s")
