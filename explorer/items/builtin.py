@@ -1,4 +1,4 @@
-"""Built-in data sets generated in code from facts: nothing is downloaded."""
+"""Built-in data sets: generated in code from facts, or shipped with the package (MMLU); nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 
 from explorer.items.item import Item
+from explorer.items.mmlu import mmlu
 
 # Country -> capital. Well-known facts, chosen so small models know many of them.
 CAPITALS: dict[str, str] = {
@@ -85,7 +86,7 @@ def counterfactual_capitals(n: int | None = None, *, seed: int = 0) -> list[dict
     return records
 
 
-DATASETS: dict[str, Callable[..., list[Item]]] = {"capitals": capitals, "arithmetic": arithmetic}
+DATASETS: dict[str, Callable[..., list[Item]]] = {"capitals": capitals, "arithmetic": arithmetic, "mmlu": mmlu}
 
 
 def builtin_items(name: str, **kwargs) -> list[Item]:
