@@ -14,13 +14,13 @@ import numpy as np
 from explorer.metrics.reliability import check_inputs
 
 
-def brier_multiclass(probs, gold) -> float:
-    """Brier score over the options: mean_i sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
+def brier_per_item(probs, gold) -> np.ndarray:
+    """Brier score of each item over its options: sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
 
     ``probs`` is [n, k]; items with fewer options pad with NaN, which is left out of the sum.
 
-    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.09+0.04+0.01 + 0.25+0.25) / 2
-    0.32
+    >>> brier_per_item([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]).round(6).tolist()  # .09+.04+.01, .25+.25
+    [0.14, 0.5]
     """
     p = np.asarray(probs, dtype=float)
     g = np.asarray(gold, dtype=int).ravel()
@@ -30,7 +30,16 @@ def brier_multiclass(probs, gold) -> float:
         raise ValueError("every gold index must point at an option with a probability")
     y = np.zeros_like(p)
     y[np.arange(g.size), g] = 1.0
-    return float(np.mean(np.nansum((p - y) ** 2, axis=1)))
+    return np.nansum((p - y) ** 2, axis=1)
+
+
+def brier_multiclass(probs, gold) -> float:
+    """Brier score over the options, averaged over items: mean_i sum_j (p_ij - y_ij)^2.
+
+    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.14 + 0.5) / 2
+    0.32
+    """
+    return float(np.mean(brier_per_item(probs, gold)))
 
 
 def brier_top(confidence, correct) -> float:
