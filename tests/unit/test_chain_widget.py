@@ -44,7 +44,7 @@ def test_first_comparison_fills_the_scatter_with_the_frames_values(widget, model
     np.testing.assert_allclose(logp.y, b.loc[list(logp.customdata)], atol=1e-9)
     rho = chain_agreement(expect, [("letters", "cloze")]).set_index(C.LINK)[C.SPEARMAN]
     assert f"ρ = {rho[C.LOGP_VOCAB_GOLD]:.2f}" in widget.scatter_fig.layout.annotations[0].text
-    assert list(widget.agreement_fig.data[0].y) == pytest.approx(rho.tolist(), nan_ok=True)
+    assert list(widget.agreement_fig.data[0].y) == pytest.approx(rho.tolist())
     assert "p_choices_gold" in widget.means.value
 
 
@@ -110,3 +110,6 @@ def test_figures_are_pure_functions_with_fixed_traces():
     assert np.all(np.abs(np.asarray(correct.x) - np.array([1, 0])) <= JITTER)
     assert np.all(np.abs(np.asarray(correct.y) - np.array([1, 1])) <= JITTER)
     assert "ρ = –" in fig.layout.annotations[0].text  # no agreement given
+    undefined = chain_agreement(frame.assign(**{C.CORRECT: True}), [("A", "B")])  # every item correct: no rho
+    shown = agreement_figure(undefined).data[0].y
+    assert shown[3] is None and shown[0] == pytest.approx(-1.0)  # a gap, never NaN (invalid JSON for the page)

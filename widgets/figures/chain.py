@@ -79,6 +79,6 @@ def agreement_figure(agreement: pd.DataFrame) -> go.Figure:
     x = [TITLES[l] for l in rows[C.LINK]]
     for col, name, dash in ((C.SPEARMAN, "Spearman ρ", "solid"), (C.PEARSON, "Pearson r", "dot"),
                             (C.SAME_SIGN, "same direction as at the first link", "dash")):
-        fig.add_scatter(x=x, y=rows[col].astype(float).tolist(), mode="lines+markers", name=name,
-                        line=dict(dash=dash))
+        y = [None if pd.isna(v) else float(v) for v in rows[col]]  # undefined (NaN) is a gap, not invalid JSON
+        fig.add_scatter(x=x, y=y, mode="lines+markers", name=name, line=dict(dash=dash))
     return fig
