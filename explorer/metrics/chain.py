@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from explorer import columns as C
-from explorer.metrics.scores import brier_per_item
+from explorer.metrics.scores import brier_per_item, check_options
 
 HIGHER_IS_BETTER = {C.LOGP_VOCAB_GOLD: True, C.P_VOCAB_GOLD: True, C.P_CHOICES_GOLD: True, C.CORRECT: True,
                     C.BRIER: False}
@@ -40,12 +40,7 @@ def chain_quantities(logprobs, gold) -> dict[str, np.ndarray]:
     >>> [round(float(v), 4) for v in q["brier"]]  # (4/9)^2 + (1/3)^2 + (1/9)^2;  (2/3)^2 + (2/3)^2
     [0.321, 0.8889]
     """
-    lp = np.asarray(logprobs, dtype=float)
-    g = np.asarray(gold, dtype=int).ravel()
-    if lp.ndim != 2 or lp.shape[0] != g.size:
-        raise ValueError(f"logprobs must be [n, k] with n = len(gold) = {g.size}; got shape {lp.shape}")
-    if np.any((g < 0) | (g >= lp.shape[1])) or np.any(np.isnan(lp[np.arange(g.size), g])):
-        raise ValueError("every gold index must point at a choice with a score")
+    lp, g = check_options(logprobs, gold, name="logprobs")
     rows = np.arange(g.size)
     p = np.exp(lp)  # NaN pads stay NaN
     norm = np.exp(lp - np.logaddexp.reduce(np.where(np.isnan(lp), -np.inf, lp), axis=1, keepdims=True))

@@ -21,6 +21,7 @@ from explorer.probes.chain import chain_conditions, chain_probe
 from explorer.probes.choices import score_choices
 from explorer.probes.permutation import permutation_probe
 from explorer.prompts.demos import split_pool
+from tests.integration.test_calibration_smollm2 import plain_cloze
 from tests.nbrun import run_notebook
 
 pytestmark = pytest.mark.slow
@@ -54,17 +55,6 @@ def plain_logprobs(model, text: str, scale: tuple[int, int, float] | None = None
 def plain_letters(model, prompt: str, k: int, scale=None) -> np.ndarray:
     ids = [model.tokenizer(lab, add_special_tokens=False)["input_ids"][0] for lab in LABELS[:k]]
     return plain_logprobs(model, prompt, scale)[-1][ids].numpy()
-
-
-def plain_cloze(model, item) -> np.ndarray:
-    context = f"Question: {item.question}\nAnswer:"
-    n_ctx = len(model.tokenizer(context)["input_ids"])
-    out = []
-    for choice in item.choices:
-        full = model.tokenizer(context + " " + choice)["input_ids"]
-        lp = plain_logprobs(model, context + " " + choice)
-        out.append(sum(float(lp[t - 1, full[t]]) for t in range(n_ctx, len(full))))
-    return np.array(out)
 
 
 def lettered(item) -> str:
