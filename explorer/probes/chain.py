@@ -53,7 +53,8 @@ def chain_conditions(*, models: Sequence[str] = ("",), formats: Sequence[str] = 
     ['0-shot', '1-shot']
     >>> [c.name for c in chain_conditions()]
     ['letters · 0-shot']
-    >>> [c.name for c in chain_conditions(formats=["letters", "cloze"], interventions={"none": {}, "L3H1x0": {(3, 1): 0.0}})]
+    >>> scaled = {"none": {}, "L3H1x0": {(3, 1): 0.0}}
+    >>> [c.name for c in chain_conditions(formats=["letters", "cloze"], interventions=scaled)]
     ['letters · none', 'letters · L3H1x0', 'cloze · none', 'cloze · L3H1x0']
     """
     interventions = dict(interventions) if interventions else {"no intervention": {}}
@@ -75,6 +76,8 @@ def model_map(models: Models) -> dict[str, LoadedModel]:
     if isinstance(models, Mapping):
         return dict(models)
     named = {m.name: m for m in models}
+    if len(named) < len(models):
+        raise ValueError(f"two models share a name in {[m.name for m in models]}; pass a mapping {{key: model}}")
     return {"": models[0], **named} if len(named) == 1 else named
 
 

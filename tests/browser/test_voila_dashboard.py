@@ -70,6 +70,6 @@ def test_dashboard_runs_a_probe_and_updates_on_a_control(tmp_path):
 
     (tmp_path / "timings.json").write_text(json.dumps({"page_to_first_probe_s": loaded_s, "control_to_plot_s":
                                                        updated_s, "chain_tab_to_plot_s": chain_s}))
-    print(f"\nVoila: page load to first probe result {loaded_s:.1f} s; control change to updated plot {updated_s:.2f} s; "
-          f"chain tab to its plot {chain_s:.1f} s")
+    print(f"\nVoila: page load to first probe result {loaded_s:.1f} s; control change to updated plot "
+          f"{updated_s:.2f} s; chain tab to its plot {chain_s:.1f} s")
     assert not errors, errors

@@ -76,6 +76,8 @@ def test_two_models_and_their_names(tiny):
 
 
 def test_bad_conditions_and_items_are_refused(tiny):
+    with pytest.raises(ValueError, match="share a name"):
+        chain_probe([tiny, tiny_model("llama", seed=2)], items(2))
     with pytest.raises(ValueError, match="condition names repeat"):
         chain_probe(tiny, items(2), [Condition("x"), Condition("x", fmt="cloze")])
     with pytest.raises(KeyError, match="'gemma'"):
