@@ -145,3 +145,12 @@ def test_cli_bad_arguments(cli, capsys, argv, message):
     with pytest.raises(SystemExit):
         main(["chain", "--data", str(data), *argv, "--out", str(out), "--summary", str(summ)])
     assert message in capsys.readouterr().err
+
+
+def test_doctests():
+    import doctest
+
+    from explorer.probes import chain as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
