@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.probes.calibration import recalibrated, reliability_frame, summarize, with_bins
+from explorer.probes.calibration import (recalibrated, reliability_frame, smooth_reliability_frame, summarize,
+                                         with_bins)
 from explorer.probes.choices import score_choices
 from widgets._runner import Job, Runner
 from widgets._plot import model_lock, refresh
@@ -25,6 +26,7 @@ from widgets._state import SharedState
 from widgets.figures import calibration as F
 
 NONE = "(none)"
+SMECE_BOOTSTRAP = 100  # resamples for the smooth ECE's interval (memoised: moving the bins does not redo them)
 GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
 
 
@@ -56,18 +58,20 @@ class CalibrationWidget:
                                              tooltip=f"cross-fitted with {folds} folds within each group")
         self.source = W.ToggleButtons(options=[("renormalised", C.PROB_NORM), ("raw", C.PROB)], value=C.PROB_NORM,
                                       description="confidence")
+        self.smooth = W.Checkbox(value=False, description="smoothed curve with 95% band (relplot)", indent=False)
         self.table = W.HTML()
         self.bin_items = W.Select(options=[], description="in bin", rows=8, layout=W.Layout(width="520px"))
         self.detail = W.HTML()
         self.runner = Runner("scoring")
         self.fig = go.FigureWidget(F.reliability_figure(pd.DataFrame(columns=C.RELIABILITY_COLUMNS)))
-        for control in (self.bins, self.strategy, self.group, self.recalibration, self.source):
+        for control in (self.bins, self.strategy, self.group, self.recalibration, self.source, self.smooth):
             control.observe(lambda _: self.update(), "value")
         self.bin_items.observe(self._picked, "value")
         self.state.observe(lambda ch: self._show_item(ch["new"]), "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        controls = W.VBox([W.HBox([self.bins, self.group]), self.strategy, self.recalibration, self.source])
+        controls = W.VBox([W.HBox([self.bins, self.group]), self.strategy, self.recalibration, self.source,
+                           self.smooth])
         self.widget = W.VBox([controls, self.runner.widget, W.HBox([self.fig, self.table]), self.bin_items,
                               self.detail])
         if frame is not None:
@@ -136,14 +140,17 @@ class CalibrationWidget:
         except (ValueError, KeyError) as e:  # e.g. a group too small to cross-fit: say so, keep the last view
             self.table.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
             return
+        smooth = smooth_reliability_frame(items, by=self.by) if self.smooth.value else None
         title = f"Reliability ({self.recalibration.value}, {self.bins.value} {self.strategy.value} bins)"
-        if refresh(self.fig, F.reliability_figure(rel, group=self.by[0] if self.by else None, title=title)):
+        if refresh(self.fig, F.reliability_figure(rel, group=self.by[0] if self.by else None, title=title,
+                                                  smooth=smooth)):
             for trace in self.fig.data[1:]:
-                trace.on_click(self._clicked)
-        self.table.value = _table(summarize(items, **opts))
+                if trace.customdata is not None:  # the bins' curves and counts, not the smoothed curves
+                    trace.on_click(self._clicked)
+        self.table.value = _table(summarize(items, **opts, n_boot=SMECE_BOOTSTRAP))
 
     def _clicked(self, trace, points, _state) -> None:
-        if points.point_inds:
+        if points.point_inds and trace.customdata is not None:
             group, b = trace.customdata[points.point_inds[0]]
             self.show_bin(group, int(b))
 

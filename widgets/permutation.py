@@ -121,6 +121,7 @@ class PermutationWidget:
         parts = [f"<b>{s['n_items']}</b> items × <b>{s['n_orders']}</b> orders{'' if final else ' (so far)'}",
                  f"A-bias <b>{f(s['a_bias'])}</b>", f"accuracy <b>{f(s['accuracy'])}</b>",
                  f"order-averaged <b>{f(s['order_avg_accuracy'])}</b>",
+                 f"circular <b>{f(s['circular_accuracy'])}</b>",
                  f"PriDe <b>{f(s['pride_accuracy_before'])} → {f(s['pride_accuracy'])}</b>",
                  f"consistency <b>{f(s['consistency'])}</b>", f"RStd <b>{f(s['rstd'])}</b>",
                  f"χ² p = {s['chi2_p']:.2g}"]

@@ -19,3 +19,11 @@ __all__ += ["sfc_resolved", "top_two", "pmi_scores", "length_normalised", "boots
 from explorer.metrics.permutation import summarize_permutation  # noqa: E402
 
 __all__ += ["summarize_permutation"]
+
+from explorer.metrics.chain import chain_quantities, pearson, same_sign_share, spearman  # noqa: E402
+from explorer.metrics.chain_summary import chain_agreement, chain_means, summarize_chain  # noqa: E402
+from explorer.metrics.scores import brier_per_item  # noqa: E402
+from explorer.metrics.smooth import smooth_ece, smooth_ece_interval, smooth_reliability  # noqa: E402
+
+__all__ += ["chain_quantities", "spearman", "pearson", "same_sign_share", "chain_means", "chain_agreement",
+            "summarize_chain", "brier_per_item", "smooth_ece", "smooth_ece_interval", "smooth_reliability"]

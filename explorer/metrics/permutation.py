@@ -29,7 +29,8 @@ from explorer.probes.orders import cyclic_orders, order_string
 __all__ = ["PermutationArrays", "permutation_arrays", "permutation_frame", "example_frame", "predictions",
            "position_response", "a_bias", "position_share", "correct", "accuracy", "accuracy_by_order",
            "recall_by_position", "rstd", "content_response", "order_avg_accuracy", "consistency", "entropy_norm",
-           "kl_uniform_bits", "chi2_positions", "order_symmetry_test", "pride_prior", "pride", "pride_accuracy",
+           "kl_uniform_bits", "chi2_positions", "order_symmetry_test", "cyclic_order_index", "circular_correct",
+           "circular_accuracy", "pride_prior", "pride", "pride_accuracy",
            "bootstrap_ci", "summarize_permutation"]
 
 
@@ -194,6 +195,36 @@ def order_symmetry_test(data: Data) -> tuple[float, float]:
     return float(q), float(stats.chi2.sf(q, m - 1))
 
 
+def cyclic_order_index(data: Data, *, needed_by: str) -> list[int]:
+    """Where each of the k cyclic shifts sits among the frame's orders (shift s first at s); a clear
+    error naming ``needed_by`` when one is missing."""
+    a = permutation_arrays(data)
+    shifts = [order_string(o) for o in cyclic_orders(a.k)]
+    if not set(shifts) <= set(a.orders):
+        raise ExplorerError(f"{needed_by} needs every cyclic shift {shifts} among the orders, which are "
+                            f"{list(a.orders)}; score with orders='cyclic' or 'all'")
+    return [a.orders.index(s) for s in shifts]
+
+
+def circular_correct(data: Data) -> np.ndarray:
+    """Per item: correct under every one of the k cyclic shifts of its choices (OpenCompass
+    CircularEval); other orders in the frame are ignored. Needs gold and all k shifts.
+
+    >>> circular_correct(example_frame()).tolist()  # q0 is right as 0,1 but wrong as 1,0; q1 wrong as 0,1
+    [False, False]
+    """
+    return correct(data)[:, cyclic_order_index(data, needed_by="circular accuracy")].all(axis=1)
+
+
+def circular_accuracy(data: Data) -> float:
+    """Share of items answered correctly under all k cyclic shifts: at most the accuracy of any one shift.
+
+    >>> circular_accuracy(permutation_frame([[[.6, .4], [.4, .6]], [[.9, .1], [.8, .2]]], [(0, 1), (1, 0)], [0, 0]))
+    0.5
+    """
+    return float(circular_correct(data).mean())
+
+
 def pride_prior(data: Data, *, share: float = 0.05, seed: int = 0) -> tuple[np.ndarray, tuple[str, ...]]:
     """PriDe prior over positions from a seeded ``share`` of items (at least one) under the k cyclic
     shifts: prior = mean over those items of softmax_j(mean over shifts of log p[i, s, j]).
@@ -203,13 +234,10 @@ def pride_prior(data: Data, *, share: float = 0.05, seed: int = 0) -> tuple[np.n
     ([0.7101, 0.2899], ('q1',))
     """
     a = permutation_arrays(data)
-    shifts = [order_string(o) for o in cyclic_orders(a.k)]
-    if not set(shifts) <= set(a.orders):
-        raise ExplorerError(f"PriDe needs every cyclic shift {shifts} among the orders, which are {list(a.orders)}; "
-                            "score with orders='cyclic' or 'all'")
+    shifts = cyclic_order_index(a, needed_by="PriDe")
     n_est = max(1, int(round(share * len(a.item_ids))))
     est = np.sort(np.random.default_rng(seed).choice(len(a.item_ids), n_est, replace=False))
-    logp = np.log(np.clip(a.probs[est][:, [a.orders.index(s) for s in shifts]], 1e-300, None)).mean(axis=1)
+    logp = np.log(np.clip(a.probs[est][:, shifts], 1e-300, None)).mean(axis=1)
     per_item = np.exp(logp - logp.max(axis=1, keepdims=True))
     prior = (per_item / per_item.sum(axis=1, keepdims=True)).mean(axis=0)
     return prior, tuple(a.item_ids[i] for i in est)
@@ -260,12 +288,13 @@ def summarize_permutation(data: Data, *, n_boot: int = 1000, seed: int = 0, prid
     """Every metric in one JSON-ready dict, with bootstrap 95% intervals (``ci95``) over items.
 
     Accuracy-type values use only the items with gold (``n_gold_items``; ``None`` when there are none);
-    ``pride_*`` is ``None`` when the orders lack the cyclic shifts or too few items have gold;
+    ``pride_*`` and ``circular_accuracy`` are ``None`` when the orders lack the cyclic shifts (or, PriDe,
+    too few items have gold);
     ``notes`` says why. ``n_boot=0`` skips the intervals.
 
     >>> s = summarize_permutation(example_frame(), n_boot=0)
-    >>> s["accuracy"], s["order_avg_accuracy"], s["pride_accuracy"], s["position_share"]
-    (0.5, 1.0, 1.0, [1.0, 0.0])
+    >>> s["accuracy"], s["order_avg_accuracy"], s["pride_accuracy"], s["circular_accuracy"], s["position_share"]
+    (0.5, 1.0, 1.0, 0.0, [1.0, 0.0])
     """
     a = permutation_arrays(data)
     chi2, chi2_p = chi2_positions(a)
@@ -286,6 +315,12 @@ def summarize_permutation(data: Data, *, n_boot: int = 1000, seed: int = 0, prid
     out["accuracy_by_order"] = accuracy_by_order(g).to_dict() if g is not None else None
     out["recall_by_position"] = recall_by_position(g).tolist() if g is not None else None
     out["order_q"], out["order_q_p"] = order_symmetry_test(g) if g is not None else (None, None)
+    out["circular_accuracy"] = None
+    if g is not None:
+        try:
+            out["circular_accuracy"] = circular_accuracy(g)
+        except ExplorerError as e:
+            notes.append(f"circular accuracy not computed: {e}")
     out["pride_accuracy"] = out["pride_accuracy_before"] = out["pride_prior"] = out["pride_items"] = None
     if g is not None:
         try:
@@ -299,6 +334,8 @@ def summarize_permutation(data: Data, *, n_boot: int = 1000, seed: int = 0, prid
         metrics = {**POSITION_METRICS, **(GOLD_METRICS if g is not None else {})}
         for name, fn in metrics.items():
             out["ci95"][name] = list(bootstrap_ci(g if name in GOLD_METRICS else a, fn, n_boot=n_boot, seed=seed))
+        if out["circular_accuracy"] is not None:
+            out["ci95"]["circular_accuracy"] = list(bootstrap_ci(g, circular_accuracy, n_boot=n_boot, seed=seed))
     out["notes"] = notes
     return out
 

@@ -14,23 +14,39 @@ import numpy as np
 from explorer.metrics.reliability import check_inputs
 
 
-def brier_multiclass(probs, gold) -> float:
-    """Brier score over the options: mean_i sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
+def check_options(values, gold, *, name: str = "values") -> tuple[np.ndarray, np.ndarray]:
+    """``values`` [n, k] (NaN pads items with fewer options) as floats and ``gold`` [n] as ints; a clear
+    error unless every gold index points at an option that has a value."""
+    v = np.asarray(values, dtype=float)
+    g = np.asarray(gold, dtype=int).ravel()
+    if v.ndim != 2 or v.shape[0] != g.size:
+        raise ValueError(f"{name} must be [n, k] with n = len(gold) = {g.size}; got shape {v.shape}")
+    if np.any((g < 0) | (g >= v.shape[1])) or np.any(np.isnan(v[np.arange(g.size), g])):
+        raise ValueError(f"every gold index must point at an option with a value in {name}")
+    return v, g
+
+
+def brier_per_item(probs, gold) -> np.ndarray:
+    """Brier score of each item over its options: sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
 
     ``probs`` is [n, k]; items with fewer options pad with NaN, which is left out of the sum.
 
-    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.09+0.04+0.01 + 0.25+0.25) / 2
-    0.32
+    >>> brier_per_item([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]).round(6).tolist()  # .09+.04+.01, .25+.25
+    [0.14, 0.5]
     """
-    p = np.asarray(probs, dtype=float)
-    g = np.asarray(gold, dtype=int).ravel()
-    if p.ndim != 2 or p.shape[0] != g.size:
-        raise ValueError(f"probs must be [n, k] with n = len(gold) = {g.size}; got shape {p.shape}")
-    if np.any((g < 0) | (g >= p.shape[1])) or np.any(np.isnan(p[np.arange(g.size), g])):
-        raise ValueError("every gold index must point at an option with a probability")
+    p, g = check_options(probs, gold, name="probs")
     y = np.zeros_like(p)
     y[np.arange(g.size), g] = 1.0
-    return float(np.mean(np.nansum((p - y) ** 2, axis=1)))
+    return np.nansum((p - y) ** 2, axis=1)
+
+
+def brier_multiclass(probs, gold) -> float:
+    """Brier score over the options, averaged over items: mean_i sum_j (p_ij - y_ij)^2.
+
+    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.14 + 0.5) / 2
+    0.32
+    """
+    return float(np.mean(brier_per_item(probs, gold)))
 
 
 def brier_top(confidence, correct) -> float:

@@ -27,3 +27,7 @@ from explorer.probes.sweep import sweep_heads, sweep_summary  # noqa: E402
 
 __all__ += ["Counterfactual", "load_counterfactuals", "capital_counterfactuals", "known_facts", "head_attribution",
             "mean_attribution", "top_heads", "logit_diff_components", "sweep_heads", "sweep_summary"]
+
+from explorer.probes.chain import Condition, chain_conditions, chain_probe  # noqa: E402
+
+__all__ += ["Condition", "chain_conditions", "chain_probe"]

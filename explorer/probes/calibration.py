@@ -22,6 +22,7 @@ from explorer.errors import ItemError
 from explorer.metrics.recalibration import cross_fit_platt, cross_fit_temperature
 from explorer.metrics.reliability import Strategy, assign_bins, bin_edges, reliability_curve
 from explorer.metrics.scores import balance_score, brier_top, selective_auc
+from explorer.metrics.smooth import smooth_ece_interval, smooth_reliability
 from explorer.models.handle import LoadedModel
 
 CONFIDENCE_SOURCES = (C.PROB_NORM, C.PROB)
@@ -97,8 +98,9 @@ def _groups(items: pd.DataFrame, by: Sequence[str]):
 
 
 def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
-              strategy: Strategy = "uniform") -> pd.DataFrame:
-    """One row per group: :data:`explorer.columns.SUMMARY_METRICS` of its predictions."""
+              strategy: Strategy = "uniform", n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """One row per group: :data:`explorer.columns.SUMMARY_METRICS` of its predictions; ``smece`` with a
+    percentile bootstrap 95% interval from ``n_boot`` resamples (0: no interval)."""
     rows = []
     for key, g in _groups(items, by):
         c, y = g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float)
@@ -107,7 +109,9 @@ def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
         rows.append({**dict(zip(by, key)), C.N: len(g), C.ACCURACY: y.mean(), C.MEAN_CONFIDENCE: c.mean(),
                      C.ECE: float(np.sum(r.count / r.count.sum() * gap)), C.MCE: float(gap.max()),
                      C.BRIER: float(g[C.OPTION_BRIER].mean()), C.BRIER_TOP: brier_top(c, y),
-                     C.BALANCE: balance_score(c, y), C.SELECTIVE_AUC: selective_auc(c, y)})
+                     C.BALANCE: balance_score(c, y), C.SELECTIVE_AUC: selective_auc(c, y),
+                     **dict(zip((C.SMECE, C.SMECE_LOW, C.SMECE_HIGH),
+                                smooth_ece_interval(c, y, n_boot=n_boot, seed=seed)))})
     return pd.DataFrame(rows, columns=[*by, *C.SUMMARY_METRICS])
 
 
@@ -123,6 +127,18 @@ def reliability_frame(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: in
             part[col] = value
         parts.append(part)
     return pd.concat(parts, ignore_index=True)[[*by, *C.RELIABILITY_COLUMNS]]
+
+
+def smooth_reliability_frame(items: pd.DataFrame, *, by: Sequence[str] = (), n_boot: int = 100,
+                             seed: int = 0) -> pd.DataFrame:
+    """One row per group x mesh point: the smoothed reliability curve with its bootstrap band
+    (:data:`explorer.columns.SMOOTH_RELIABILITY_COLUMNS` and the group's ``smece``), from relplot."""
+    parts = []
+    for key, g in _groups(items, by):
+        part = smooth_reliability(g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float), n_boot=n_boot,
+                                  seed=seed)
+        parts.append(part.assign(**dict(zip(by, key))))
+    return pd.concat(parts, ignore_index=True)[[*by, *C.SMOOTH_RELIABILITY_COLUMNS, C.SMECE]]
 
 
 def with_bins(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,

@@ -18,7 +18,8 @@ from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "calibration"
-HELP = "reliability diagram bins and calibration scores (ECE, MCE, Brier, balance, selective AUC), raw and recalibrated"
+HELP = ("reliability diagram bins and calibration scores (ECE, smooth ECE, MCE, Brier, balance, selective AUC), raw "
+        "and recalibrated")
 RECALIBRATIONS = {"raw": "none", "temperature_scaled": "temperature", "platt_scaled": "platt"}
 
 
@@ -33,19 +34,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
     parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds for recalibration (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-fitting folds (default 0)")
+    parser.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples for the smooth ECE's 95%% "
+                        "interval (default 200; 0: none)")
     parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary scores as JSON")
     add_batch_argument(parser)
 
 
 def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str = "uniform", folds: int = 5,
-                       seed: int = 0) -> tuple[pd.DataFrame, dict]:
+                       seed: int = 0, n_boot: int = 200) -> tuple[pd.DataFrame, dict]:
     """(bins of every condition, summary): scores as scored, then after cross-fitted temperature and
     Platt scaling (each prompt recalibrated with parameters fitted on the other folds)."""
     bins, summary = [], {}
     for name, method in RECALIBRATIONS.items():
         items = recalibrated(frame, method, folds=folds, seed=seed)
-        scores = summarize(items, n_bins=n_bins, strategy=strategy).iloc[0].to_dict()
+        scores = summarize(items, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed).iloc[0].to_dict()
         scores[C.N] = int(scores[C.N])
         if method == "temperature":
             scores[C.TEMPERATURE] = float(items[C.TEMPERATURE].iloc[0])
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
-                                       folds=min(args.folds, len(items)), seed=args.seed)
+                                       folds=min(args.folds, len(items)), seed=args.seed, n_boot=args.n_boot)
     summary = {"model": model.name, "format": args.format, "bins": args.bins, "strategy": args.strategy,
                "confidence": "probability of the predicted choice, renormalised over the choices",
                "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {args.seed}", **summary}
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{summary['n_items']} items, format {args.format}, model {model.name}")
     print(f"accuracy {summary['accuracy']:.4f}  ECE {summary['ece']:.4f}  MCE {summary['mce']:.4f}  "
           f"Brier {summary['brier']:.4f}  balance {summary['balance']:+.4f}")
+    print(f"smooth ECE {summary['smece']:.4f}  95% interval [{summary['smece_low']:.4f}, {summary['smece_high']:.4f}]")
     print(f"after temperature scaling (T = {t['temperature']:.3f}): ECE {t['ece']:.4f}  Brier {t['brier']:.4f}")
     print(f"wrote {args.out} and {args.summary}")
     return 0

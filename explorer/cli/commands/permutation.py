@@ -4,12 +4,17 @@ how much of the answer is position and how much content."""
 from __future__ import annotations
 
 import argparse
+import functools
+
+import numpy as np
+import pandas as pd
 
 from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
 from explorer.items import load_items
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation import bootstrap_ci, circular_accuracy, permutation_arrays, summarize_permutation
 from explorer.models import load_model
-from explorer.probes.permutation import permutation_probe
+from explorer.probes.orders import cyclic_orders
+from explorer.probes.permutation import orders_for, permutation_probe
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
@@ -51,6 +56,7 @@ def table(summary: dict) -> str:
     lines.append(f"uniform   {1 / summary['k']:6.3f}")
     lines.append("")
     for key, name in [("accuracy", "accuracy (per prompt)"), ("order_avg_accuracy", "order-averaged accuracy"),
+                      ("circular_accuracy", "circular accuracy"),
                       ("pride_accuracy", "PriDe-debiased accuracy"), ("a_bias", "A-bias"), ("rstd", "RStd"),
                       ("consistency", "consistency"), ("entropy_norm", "normalised entropy"),
                       ("kl_uniform_bits", "KL to uniform (bits)")]:
@@ -61,16 +67,36 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
+    """Whether the orders asked for miss one of the k cyclic shifts (for some k among the items)."""
+    return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())
+
+
+def add_circular_accuracy(summary: dict, cyclic: pd.DataFrame, *, n_boot: int, seed: int) -> None:
+    """Fill ``circular_accuracy`` (and its interval) from a run of the k cyclic shifts made for it."""
+    a = permutation_arrays(cyclic)
+    g = a.take(np.flatnonzero(a.gold >= 0))
+    summary["circular_accuracy"] = circular_accuracy(g)
+    if n_boot:
+        summary["ci95"]["circular_accuracy"] = list(bootstrap_ci(g, circular_accuracy, n_boot=n_boot, seed=seed))
+    summary["notes"] = [n for n in summary["notes"] if not n.startswith("circular accuracy not computed")]
+    summary["notes"].append(f"circular accuracy from an extra run of the {a.k} cyclic shifts, which the orders "
+                            "asked for do not all include")
+
+
 def run(args: argparse.Namespace) -> int:
     items = load_items(args.data)
     model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
-    frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template,
-                              seed=args.seed, batch_size=args.batch_size,
-                              cache=cache_arg(args), progress=tqdm_progress("permutations"))
+    probe = functools.partial(permutation_probe, model, items, fmt=args.format, labels=args.labels,
+                              template=template, seed=args.seed, batch_size=args.batch_size, cache=cache_arg(args))
+    frame = probe(orders=orders, progress=tqdm_progress("permutations"))
     rows = write_frame(frame, args.out)
     summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
+    if summary["n_gold_items"] and lacks_cyclic_shifts(items, orders, seed=args.seed):
+        cyclic = probe(orders="cyclic", progress=tqdm_progress("cyclic shifts"))
+        add_circular_accuracy(summary, cyclic, n_boot=args.n_boot, seed=args.seed)
     summary["model"] = model.name
     path = write_json(summary, args.summary)
     print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
