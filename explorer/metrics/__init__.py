@@ -3,10 +3,10 @@
 from explorer.metrics.recalibration import (apply_platt, apply_temperature, cross_fit_platt, cross_fit_temperature,
                                             fit_platt, fit_temperature)
 from explorer.metrics.reliability import ReliabilityCurve, ece, mce, reliability_curve
-from explorer.metrics.scores import (balance_score, bootstrap_interval, brier_multiclass, brier_top, selective_auc,
+from explorer.metrics.scores import (balance_score, balance_terms, bootstrap_interval, brier_multiclass, brier_top, selective_auc,
                                      selective_curve)
 
-__all__ = ["reliability_curve", "ReliabilityCurve", "ece", "mce", "brier_multiclass", "brier_top", "balance_score",
+__all__ = ["reliability_curve", "ReliabilityCurve", "ece", "mce", "brier_multiclass", "brier_top", "balance_score", "balance_terms",
            "selective_curve", "selective_auc", "bootstrap_interval", "fit_temperature", "apply_temperature",
            "fit_platt", "apply_platt", "cross_fit_temperature", "cross_fit_platt"]
 

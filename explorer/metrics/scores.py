@@ -59,14 +59,41 @@ def brier_top(confidence, correct) -> float:
     return float(np.mean((c - y) ** 2))
 
 
-def balance_score(confidence, correct) -> float:
-    """Mean accuracy minus mean confidence: 0 when calibrated on average, < 0 over-confident.
+def balance_score(confidence, correct, *, event=None) -> float:
+    """Balance score (Choi et al. 2023): the mean over predictions of a gain (1 - c when right) or a
+    loss (-c when wrong), i.e. accuracy minus confidence of the predicted answer; 0 when calibrated
+    on average, < 0 over-confident.
+
+    ``event`` marks rows whose ``confidence`` is the probability p that a binary event holds (P(True):
+    the proposal is correct) and whose ``correct`` says whether it held. Such a row predicts the
+    event when p >= 0.5, with confidence max(p, 1 - p): its term is 1 - p or -p when p >= 0.5,
+    p or p - 1 when p < 0.5 (:func:`balance_terms`). Without ``event`` every row is a top-label
+    confidence.
 
     >>> round(balance_score([0.9, 0.7], [1, 0]), 6)  # 0.5 - 0.8
     -0.3
+    >>> round(balance_score([0.9, 0.1], [0, 1], event=[True, True]), 6)  # (-0.9 + (0.1 - 1)) / 2
+    -0.9
+    """
+    return float(balance_terms(confidence, correct, event=event).mean())
+
+
+def balance_terms(confidence, correct, *, event=None) -> np.ndarray:
+    """Per-prediction gain or loss of :func:`balance_score`.
+
+    >>> balance_terms([0.8, 0.3, 0.3, 0.8], [1, 0, 1, 0], event=[False, True, True, True]).round(6).tolist()
+    [0.2, 0.3, -0.7, -0.8]
     """
     c, y = check_inputs(confidence, correct)
-    return float(y.mean() - c.mean())
+    if event is None:
+        return y - c
+    e = np.asarray(event, dtype=bool).ravel()
+    if e.shape != c.shape:
+        raise ValueError(f"event has {e.size} values but there are {c.size} predictions; give one per prediction")
+    says_true = c >= 0.5
+    predicted_conf = np.where(says_true, c, 1 - c)  # confidence of the side the row predicts
+    event_terms = np.where(says_true == (y == 1), 1 - predicted_conf, -predicted_conf)
+    return np.where(e, event_terms, y - c)
 
 
 def selective_curve(confidence, correct) -> tuple[np.ndarray, np.ndarray]:

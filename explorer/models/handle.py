@@ -1,4 +1,12 @@
-"""A loaded model with its tokenizer, its module map, a fingerprint, and active interventions."""
+"""A loaded model with its tokenizer, its module map, a fingerprint, and active interventions.
+
+The result cache trusts :meth:`LoadedModel.state_key` to say what the model computes. It covers
+the checkpoint and the tokenizer (the fingerprint), any parameter changed since loading
+(:mod:`explorer.models.live`: version counters, storage and a strided sample of the values), and
+the project's interventions active in the calling thread. Hooks the project did not register
+have unknown effects: :meth:`LoadedModel.foreign_hooks` lists them and the engine then bypasses
+the cache.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from explorer.models.architecture import ModelParts
+from explorer.models.live import WeightsWatch, foreign_hooks, tokenizer_fingerprint
 
 
 @dataclass
@@ -30,11 +39,33 @@ class LoadedModel:
     source: str
     fingerprint: str
     parts: ModelParts = field(init=False)
+    own_hook_ids: set[int] = field(default_factory=set, init=False, repr=False)  # see interventions.hooks
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _weights: WeightsWatch = field(init=False, repr=False)
+    _notices: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.model.eval()
         self.parts = ModelParts(self.model)
+        self.fingerprint = hashlib.sha256(f"{self.fingerprint}|{tokenizer_fingerprint(self.tokenizer)}".encode()
+                                          ).hexdigest()
+        self._weights = WeightsWatch(self.model, self.tokenizer)
+
+    def noticed(self, topic: str) -> bool:
+        """True if ``topic`` was already noticed for this model; records it either way (one-time notices)."""
+        seen = topic in self._notices
+        self._notices.add(topic)
+        return seen
+
+    def weights_loaded(self) -> None:
+        """Take the parameters as they are now as the loaded ones (after moving the model to its
+        device at load time); later changes make :meth:`state_key` differ."""
+        self._weights = WeightsWatch(self.model, self.tokenizer)
+
+    def foreign_hooks(self) -> list[str]:
+        """Modules carrying forward hooks that lm-explorer did not register (``"<global>"`` for
+        module-wide hooks): their effect on outputs is unknown, so results are not cached."""
+        return foreign_hooks(self.model, self.own_hook_ids)
 
     @property
     def _interventions(self) -> list[str]:
@@ -49,8 +80,13 @@ class LoadedModel:
         return next(self.model.parameters()).device
 
     def state_key(self) -> str:
-        """Fingerprint plus this thread's active interventions, in the order they were entered."""
-        return self.fingerprint if not self._interventions else self.fingerprint + "|" + "|".join(self._interventions)
+        """Fingerprint, then ``edited:...`` when a parameter changed since loading, then this thread's
+        active interventions in the order they were entered."""
+        key = self.fingerprint
+        edit = self._weights.edit()
+        if edit:
+            key += "|edited:" + edit
+        return key if not self._interventions else key + "|" + "|".join(self._interventions)
 
     @property
     def interventions(self) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ def load_model(
     else:
         handle = _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code)
     handle.model.to(device)
+    handle.weights_loaded()  # moving the model is part of loading it, not an edit
     return handle
 
 
@@ -100,10 +101,9 @@ def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str) -> LoadedMo
     cached = cache_dir() / "models" / f"{path.stem}-{digest[:16]}"
     if not (cached / "config.json").exists():
         _dequantize_to(path, cached)
-    handle = _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
-                              source=f"gguf {path} (cached at {cached})")
-    handle.fingerprint = hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest()
-    return handle
+    return _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
+                            source=f"gguf {path} (cached at {cached})",
+                            fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
 
 
 def _dequantize_to(path: Path, target: Path) -> None:
@@ -132,11 +132,11 @@ def _dequantize_to(path: Path, target: Path) -> None:
 
 
 def _load_pretrained(where: str, *, dtype: torch.dtype, trust_remote_code: bool, display_name: str,
-                     source: str) -> LoadedModel:
+                     source: str, fingerprint: str | None = None) -> LoadedModel:
     tokenizer = AutoTokenizer.from_pretrained(where, trust_remote_code=trust_remote_code)
     model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, trust_remote_code=trust_remote_code)
     return LoadedModel(model=model, tokenizer=tokenizer, name=display_name, source=source,
-                       fingerprint=weights_fingerprint(model))
+                       fingerprint=fingerprint or weights_fingerprint(model))
 
 
 def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:

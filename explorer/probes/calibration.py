@@ -104,12 +104,13 @@ def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
     rows = []
     for key, g in _groups(items, by):
         c, y = g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float)
+        event = g[C.EVENT].fillna(False).to_numpy(bool) if C.EVENT in g else None
         r = reliability_curve(c, y, n_bins=n_bins, strategy=strategy)
         gap = np.abs(r.gap)
         rows.append({**dict(zip(by, key)), C.N: len(g), C.ACCURACY: y.mean(), C.MEAN_CONFIDENCE: c.mean(),
                      C.ECE: float(np.sum(r.count / r.count.sum() * gap)), C.MCE: float(gap.max()),
                      C.BRIER: float(g[C.OPTION_BRIER].mean()), C.BRIER_TOP: brier_top(c, y),
-                     C.BALANCE: balance_score(c, y), C.SELECTIVE_AUC: selective_auc(c, y),
+                     C.BALANCE: balance_score(c, y, event=event), C.SELECTIVE_AUC: selective_auc(c, y),
                      **dict(zip((C.SMECE, C.SMECE_LOW, C.SMECE_HIGH),
                                 smooth_ece_interval(c, y, n_boot=n_boot, seed=seed)))})
     return pd.DataFrame(rows, columns=[*by, *C.SUMMARY_METRICS])

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from explorer import columns as C
+from explorer.interventions.hooks import add_hook
 from explorer.models.architecture import ModelParts
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
@@ -80,9 +81,8 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
         return hook  # returns None: the hook observes, never replaces
 
     with ExitStack() as stack:
-        def keep(module: nn.Module, hook: Callable, *, pre: bool = False) -> None:
-            register = module.register_forward_pre_hook if pre else module.register_forward_hook
-            stack.callback(register(hook, with_kwargs=pre).remove)
+        def keep(module: nn.Module, hook: Callable, *, pre: bool = False) -> None:  # this thread's passes only
+            add_hook(stack, model, module, hook, pre=pre, with_kwargs=pre)
 
         for l in range(parts.n_layers):
             keep(parts.out_proj(l), store("z", l, arg=True), pre=True)

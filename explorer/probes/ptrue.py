@@ -103,7 +103,8 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
 
 def ptrue_predictions(frame: pd.DataFrame) -> pd.DataFrame:
     """Per-prediction frame for :func:`explorer.probes.calibration.summarize`: confidence = p_true,
-    correct = the proposal is gold, option_brier = the Brier score over the two options
+    correct = the proposal is gold, event = True (so the balance score treats the row as a binary
+    event: it predicts "true" when p_true >= 0.5, with confidence max(p, 1 - p)), option_brier = the Brier score over the two options
     {True, False}: (p - y)^2 + ((1 - p) - (1 - y))^2 = 2 (p - y)^2."""
     missing = frame[C.IS_GOLD].isna()
     if missing.any():
@@ -114,6 +115,7 @@ def ptrue_predictions(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[[C.ITEM_ID, C.FORMAT, C.PROPOSED_INDEX, C.PROPOSED, C.INTERVENTION, C.PROMPT]].copy()
     out[C.CONFIDENCE] = p
     out[C.CORRECT] = y
+    out[C.EVENT] = True
     out[C.OPTION_BRIER] = 2 * (p - y) ** 2
     out[C.CHOICE_PROBS] = [(float(a), float(1 - a)) for a in p]
     return out

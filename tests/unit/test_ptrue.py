@@ -79,3 +79,17 @@ def test_calibration_alongside_multiple_choice(tiny):
     both = cal.summarize(pd.concat([mc, pt], ignore_index=True), by=[C.FORMAT], n_bins=5)
     assert both.set_index(C.FORMAT).loc["ptrue", C.N] == 24
     assert both.set_index(C.FORMAT).loc["letters", C.N] == 6
+
+
+def test_balance_of_ptrue_rows_is_the_binary_event_balance_score():
+    # p_true per proposal and whether the proposal is gold: the event formula mean(y) - mean(p) would be
+    # (2/4) - (0.9 + 0.8 + 0.2 + 0.4) / 4 = -0.075; the balance score predicts the side with p >= 0.5:
+    # 0.9 & gold: +0.1; 0.8 & not gold: -0.8; 0.2 & not gold: +0.2 (says false, right); 0.4 & gold: -0.6
+    frame = pd.DataFrame({C.ITEM_ID: ["q1", "q1", "q2", "q2"], C.FORMAT: "ptrue", C.PROPOSED_INDEX: [0, 1, 0, 1],
+                          C.PROPOSED: ["a", "b", "c", "d"], C.IS_GOLD: pd.array([True, False, False, True]),
+                          C.P_TRUE: [0.9, 0.8, 0.2, 0.4], C.INTERVENTION: "", C.PROMPT: ""})
+    summary = cal.summarize(ptrue_predictions(frame), n_bins=2)
+    assert summary[C.BALANCE].iloc[0] == pytest.approx((0.1 - 0.8 + 0.2 - 0.6) / 4)
+    mixed = pd.concat([ptrue_predictions(frame), pd.DataFrame({C.FORMAT: ["letters"], C.CONFIDENCE: [0.7],
+                                                              C.CORRECT: [False], C.OPTION_BRIER: [0.5]})])
+    assert cal.summarize(mixed, n_bins=2)[C.BALANCE].iloc[0] == pytest.approx((0.1 - 0.8 + 0.2 - 0.6 - 0.7) / 5)
