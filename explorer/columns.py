@@ -134,3 +134,20 @@ MEAN_ATTRIBUTION_COLUMNS = [LAYER, HEAD, ATTRIBUTION, N_PROMPTS]
 COMPONENT_COLUMNS = [PROMPT_ID, COMPONENT, LAYER, ATTRIBUTION]
 SWEEP_COLUMNS = [PROMPT_ID, HEADS, FACTOR, TARGET_LOGPROB, FOIL_LOGPROB, LOGIT_DIFF, TARGET_WINS, TARGET, FOIL]
 SWEEP_SUMMARY_COLUMNS = [HEADS, FACTOR, TARGET_RATE, MEAN_LOGIT_DIFF, N_PROMPTS]
+
+# --- item metadata, after the documented columns of every frame built from items -------------------
+# score_choices, permutation_probe, attentiveness, layer_pma, score_ptrue and the calibration frames
+# (item_confidence, recalibrated, debias_orders) end with one column per key of their items'
+# metadata (subject, category, dataset, ...; in the order first seen), so any summary can be grouped
+# by them (``by=["subject"]``). Items without a key get None. A key that is also a documented
+# column name comes as ``meta_<key>``. Items without metadata add no columns.
+META_PREFIX = "meta_"
+
+# Every documented column name above (the metadata columns are the others).
+DOCUMENTED: frozenset[str] = frozenset(v for k, v in dict(globals()).items()
+                                       if k.isupper() and isinstance(v, str) and k != "META_PREFIX")
+
+
+def metadata_columns(frame) -> list[str]:
+    """The frame's metadata columns: those not documented here (and not private, ``_``-prefixed)."""
+    return [c for c in frame.columns if c not in DOCUMENTED and not str(c).startswith("_")]

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from explorer import columns as C
 from explorer.items.item import Item
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.models.handle import LoadedModel
 from explorer.probes.permutation import orders_for, permutation_probe
 from widgets._plot import model_lock, refresh

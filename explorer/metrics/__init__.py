@@ -16,6 +16,6 @@ from explorer.metrics.attentiveness import (bootstrap_ci, length_normalised, pma
 __all__ += ["sfc_resolved", "top_two", "pmi_scores", "length_normalised", "bootstrap_ci", "summarize_attentiveness",
             "pma_accuracy_relation"]
 
-from explorer.metrics.permutation import summarize_permutation  # noqa: E402
+from explorer.metrics.permutation_summary import group_table, summarize_permutation  # noqa: E402
 
-__all__ += ["summarize_permutation"]
+__all__ += ["summarize_permutation", "group_table"]

@@ -13,7 +13,7 @@ import torch
 from explorer import columns as C
 from explorer.cli.main import main
 from explorer.items import capitals, save_jsonl
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes.orders import parse_order
 from explorer.probes.permutation import permutation_probe
 from tests.nbrun import run_notebook

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 cache_arg, check_by, load_data, write_frame, write_json)
 from explorer.errors import FormatError
 from explorer.items import load_items
 from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness
@@ -39,7 +40,7 @@ def _formats(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser)
     add_model_argument(parser)
     parser.add_argument("--formats", type=_formats, default=["letters", "string", "cloze"],
                         help="comma-separated prompt formats (default: letters,string,cloze)")
@@ -54,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--premise", default=PREMISE, help=f"content-free premise for PMI (default {PREMISE!r})")
     parser.add_argument("--top-invalid", type=int, default=5, help="top invalid tokens kept per row (default 5)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
+    add_by_argument(parser)
     parser.add_argument("--out", required=True, help="rows (one per item x format x shots x seed): .jsonl, .csv "
                         "or .parquet")
     parser.add_argument("--summary", required=True, help="summary JSON: {format: {shots: {pma_mean, accuracy, "
@@ -79,7 +81,8 @@ def demonstration_split(args: argparse.Namespace, items: list) -> tuple[list, li
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
+    check_by(args.by, items)
     pool, scored, demos = demonstration_split(args, items)
     if demos["source"] == "split":
         print(f"split {args.data} into a demonstration pool of {len(pool)} items and {len(scored)} scored items "
@@ -93,8 +96,14 @@ def run(args: argparse.Namespace) -> int:
     cells: dict[str, dict[str, dict]] = {}
     for rec in table.to_dict("records"):
         cells.setdefault(rec.pop(C.FORMAT), {})[str(rec.pop(C.SHOTS))] = rec
+    if args.by:  # per group: {format: {shots: [one record per group]}}
+        groups: dict[str, dict[str, list]] = {}
+        for rec in summarize_attentiveness(rows, by=args.by, n_boot=args.bootstrap).to_dict("records"):
+            groups.setdefault(rec.pop(C.FORMAT), {}).setdefault(str(rec.pop(C.SHOTS)), []).append(rec)
+        cells["_groups"] = groups
     meta = {"model": model.name, "data": args.data, "n_scored": len(scored), "demonstrations": demos,
-            "premise": args.premise, "seeds": args.seeds, "pma_accuracy_relation": pma_accuracy_relation(table)}
+            "premise": args.premise, "seeds": args.seeds, "by": args.by,
+            "pma_accuracy_relation": pma_accuracy_relation(table)}
     write_json({**cells, "_meta": meta}, args.summary)
     print(f"{len(scored)} items scored, model {model.name}")
     print(table[[C.FORMAT, C.SHOTS, "n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm",

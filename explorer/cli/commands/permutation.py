@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
-from explorer.items import load_items
-from explorer.metrics.permutation import summarize_permutation
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 cache_arg, check_by, load_data, seed_of, write_frame, write_json)
+from explorer.metrics.permutation_summary import group_table, summarize_permutation
 from explorer.models import load_model
 from explorer.probes.permutation import permutation_probe
 from explorer.prompts.format import NAMED_FORMATS
@@ -18,7 +18,7 @@ HELP = "score each item under cyclic, all or sampled orders of its choices; repo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=", of sampled orders and of the PriDe items")
     add_model_argument(parser)
     parser.add_argument("--orders", default="cyclic", help="'cyclic' (k shifts, default), 'all' (k!) or a number "
                         "N of random orders drawn with --seed")
@@ -27,10 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS), help="prompt format")
     parser.add_argument("--template", default=None, help="prompt template with {question} and {choices}; "
                         "\\n stands for a newline")
-    parser.add_argument("--seed", type=int, default=0, help="seed for sampled orders and the PriDe items")
     parser.add_argument("--out", required=True, help="rows (item x order x position): .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary metrics as JSON")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    add_by_argument(parser)
     add_batch_argument(parser)
 
 
@@ -39,7 +39,13 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def table(summary: dict) -> str:
-    """A short readable table: per position, then the headline numbers with their intervals."""
+    """A short readable table: per position, then the headline numbers with their intervals; with
+    several numbers of choices, one such table per k, then the pooled numbers."""
+    if summary["k"] is None:
+        pooled = [f"pooled over {summary['n_items']} items, {summary['n_prompts']} prompts (k = "
+                  f"{', '.join(map(str, summary['ks']))})"]
+        pooled += [f"{name:<26}{_fmt(summary[name]):>8}" for name in ("accuracy", "order_avg_accuracy", "consistency")]
+        return "\n\n".join([*(table(s) for s in summary["by_k"].values()), "\n".join(pooled)])
     ci = summary.get("ci95", {})
     recall = summary.get("recall_by_position") or [None] * summary["k"]
     labels = summary["labels"] or [str(j) for j in range(summary["k"])]
@@ -61,19 +67,27 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def groups_text(summary: dict) -> str:
+    """The per-group numbers of a grouped summary, one line each."""
+    return group_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
+    check_by(args.by, items)
     model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
     frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template,
-                              seed=args.seed, batch_size=args.batch_size,
+                              seed=seed_of(args), batch_size=args.batch_size,
                               cache=cache_arg(args), progress=tqdm_progress("permutations"))
     rows = write_frame(frame, args.out)
-    summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
+    summary = summarize_permutation(frame, by=args.by, n_boot=args.n_boot, seed=seed_of(args))
     summary["model"] = model.name
     path = write_json(summary, args.summary)
     print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
+    if args.by:
+        print(f"\nby {', '.join(args.by)}:\n{groups_text(summary)}")
     print(f"wrote {rows} and {path}")
     return 0
