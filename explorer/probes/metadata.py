@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from explorer import columns as C
@@ -17,7 +18,7 @@ def with_metadata(frame: pd.DataFrame, items: Sequence[Item]) -> pd.DataFrame:
     if not keys:
         return frame
     meta = {item.id: item.metadata for item in items}
-    ids = frame[C.ITEM_ID]
+    codes, ids = pd.factorize(frame[C.ITEM_ID])  # per row, the index of its item among the distinct ids
     extra = {(C.META_PREFIX + k if k in C.DOCUMENTED or k in frame.columns else k):
-             ids.map({i: m.get(k) for i, m in meta.items()}).astype(object) for k in keys}
+             np.array([meta[i].get(k) for i in ids] + [None], dtype=object)[codes] for k in keys}
     return pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
