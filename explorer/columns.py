@@ -151,3 +151,11 @@ DOCUMENTED: frozenset[str] = frozenset(v for k, v in dict(globals()).items()
 def metadata_columns(frame) -> list[str]:
     """The frame's metadata columns: those not documented here (and not private, ``_``-prefixed)."""
     return [c for c in frame.columns if c not in DOCUMENTED and not str(c).startswith("_")]
+
+
+def group_columns(frame) -> list[str]:
+    """Columns a view can group a frame's items by: ``k`` when items differ in it, then the metadata
+    columns with more than one value and fewer values than items (not ids)."""
+    n_items = frame[ITEM_ID].nunique() if ITEM_ID in frame else 0
+    out = [K] if K in frame and frame[K].nunique() > 1 else []
+    return out + [c for c in metadata_columns(frame) if 1 < frame[c].nunique(dropna=False) < n_items]
