@@ -181,7 +181,8 @@ def mmlu_pro(root: Path) -> Path:
              "must not: encourage _________, cause unnecessary ________ or _____, and must not cause _______ offence.",
              "options": ["Safe practices, Fear, Jealousy, Trivial", "Unsafe practices, Distress, Joy, Trivial",
                          "Safe practices, Wants, Jealousy, Trivial", "Unsafe practices, Distress, Fear, Serious"],
-             "answer": "D", "answer_index": 3, "cot_content": "", "category": "business", "src": "ori_mmlu-business_ethics"},
+             "answer": "D", "answer_index": 3, "cot_content": "", "category": "business",
+             "src": "ori_mmlu-business_ethics"},
             {"question_id": 71, "question": "Managers are entrusted to run the company in the best interest of "
              "________.", "options": ["Shareholders", "Employees", "Customers", "Suppliers", "Stakeholders",
                                       "Government", "Board"], "answer": "A", "answer_index": 0, "cot_content": "",

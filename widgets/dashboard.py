@@ -1,4 +1,5 @@
-"""The explorer dashboard: one model, one data set (built-in, a hub benchmark or an upload), every probe view, linked.
+"""The explorer dashboard: one model, one data set (built-in, a hub benchmark or an upload), every probe
+view, linked.
 
 A selected item is selected in every view (``SharedState.selected_item``); head scaling set in
 the Heads tab applies to the others when its switch is on. Views are built when their tab is

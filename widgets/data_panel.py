@@ -93,7 +93,8 @@ class DataPanel:
         a seeded sample of ``n_items`` items."""
         source, config, split = self.source.value.strip(), self.config.value.strip(), self.split.value.strip()
         options = dict(config=None if config in ("", "default") else config,
-                       split=None if split in ("", AUTO) else split, n=int(self.n_items.value), seed=int(self.seed.value))
+                       split=None if split in ("", AUTO) else split, n=int(self.n_items.value),
+                       seed=int(self.seed.value))
         self.status.value = f"<i>loading {html.escape(source)}…</i>"
         return self.runner.start(lambda job: load_source(source, **options), on_result=self._loaded,
                                  on_error=lambda e: self._failed(f"could not load {source}: {e}"))

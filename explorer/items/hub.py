@@ -84,8 +84,8 @@ def hub_reachable(timeout: float = PROBE_TIMEOUT) -> bool:
 def offline_error(name: str, reason: str) -> DataError:
     """The error for a hub id with no network and no local copy: which id, and how to get a copy."""
     short = name.rsplit("/", 1)[-1]
-    return DataError(describe(name), "source", "there is no file, folder or built-in set of that name here, and the Hugging "
-                     "Face Hub cannot be reached "
+    return DataError(describe(name), "source", "there is no file, folder or built-in set of that name here, and "
+                     "the Hugging Face Hub cannot be reached "
                      f"({reason})", f"where there is network, download a copy (`hf download {name} --repo-type dataset "
                      f"--local-dir {short}`, or `git clone https://huggingface.co/datasets/{name}`) and pass that "
                      f"folder (load_items('{short}', ...), CLI --data {short}); a copy already in the Hugging Face "

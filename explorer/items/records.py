@@ -119,7 +119,8 @@ def _field_of(schema: Schema, column: str) -> str:
 
 def items_from_records(records: Iterable[Mapping[str, Any]], *, label: str, columns: Sequence[str] | None = None,
                        fields: Mapping[str, Any] | None = None, dataset: str | None = None,
-                       invalid: Invalid = "raise", where: str = "row") -> tuple[list[Item], list[ItemError], Schema | None]:
+                       invalid: Invalid = "raise", where: str = "row"
+                       ) -> tuple[list[Item], list[ItemError], Schema | None]:
     """(items, the errors of skipped rows, the schema used). The schema is detected from ``columns``
     (else the first row's keys); ``label`` names the data set in errors; ``dataset`` is added to each
     item's metadata (unless a column of that name exists)."""

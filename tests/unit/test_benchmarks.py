@@ -132,7 +132,8 @@ def test_datasets_objects_and_fields_mapping(hub):
     ds = datasets.load_dataset(str(hub["medmcqa"]), split="validation")
     assert [i.gold for i in load_items(ds)] == ["Atrophy", "Vitamin B12"]
     mapped = load_items(ds, fields={"question": "question", "choices": ["opd", "opc", "opb", "opa"], "answer": "cop"})
-    assert [i.choices[0] for i in mapped] == ["Dyplasia", "Vitamin D"] and mapped[0].metadata["subject_name"] == "Anatomy"
+    assert [i.choices[0] for i in mapped] == ["Dyplasia", "Vitamin D"]
+    assert mapped[0].metadata["subject_name"] == "Anatomy"
     two = load_items([{"q": "Pick one", "x": "yes", "y": "no", "gold": 1}],
                      fields={"question": "q", "choices": ["x", "y"], "answer": "gold"})
     assert (two[0].choices, two[0].answer) == (("yes", "no"), 1)
