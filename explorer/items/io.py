@@ -89,7 +89,7 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
     if kind in ("items", "builtin"):
         items, skipped, schema = unique(list(records), label), [], None
     else:
-        columns = list(records.column_names) if hasattr(records, "column_names") else None
+        columns = list(records.column_names) if getattr(records, "column_names", None) else None
         tag = name if kind == "dataset" and isinstance(source, (str, Path)) else None  # metadata "dataset"
         items, skipped, found = items_from_records(records, label=label, columns=columns, fields=fields, dataset=tag,
                                                    invalid=policy, where=where)
