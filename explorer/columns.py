@@ -175,3 +175,28 @@ SMOOTH_HIGH = "smooth_high"
 DENSITY = "density"  # kernel density of the confidences at the mesh point
 
 SMOOTH_RELIABILITY_COLUMNS = [MESH, SMOOTH_ACCURACY, SMOOTH_LOW, SMOOTH_HIGH, DENSITY]
+
+# --- item metadata, after the documented columns of every frame built from items -------------------
+# score_choices, permutation_probe, attentiveness, layer_pma, score_ptrue and the calibration frames
+# (item_confidence, recalibrated, debias_orders) end with one column per key of their items'
+# metadata (subject, category, dataset, ...; in the order first seen), so any summary can be grouped
+# by them (``by=["subject"]``). Items without a key get None. A key that is also a documented
+# column name comes as ``meta_<key>``. Items without metadata add no columns.
+META_PREFIX = "meta_"
+
+# Every documented column name above (the metadata columns are the others).
+DOCUMENTED: frozenset[str] = frozenset(v for k, v in dict(globals()).items()
+                                       if k.isupper() and isinstance(v, str) and k != "META_PREFIX")
+
+
+def metadata_columns(frame) -> list[str]:
+    """The frame's metadata columns: those not documented here (and not private, ``_``-prefixed)."""
+    return [c for c in frame.columns if c not in DOCUMENTED and not str(c).startswith("_")]
+
+
+def group_columns(frame) -> list[str]:
+    """Columns a view can group a frame's items by: ``k`` when items differ in it, then the metadata
+    columns with more than one value and fewer values than items (not ids)."""
+    n_items = frame[ITEM_ID].nunique() if ITEM_ID in frame else 0
+    out = [K] if K in frame and frame[K].nunique() > 1 else []
+    return out + [c for c in metadata_columns(frame) if 1 < frame[c].nunique(dropna=False) < n_items]

@@ -55,3 +55,12 @@ def tiny():
 def no_cache():
     """Pass as ``cache=`` to bypass the result cache."""
     return None
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """Local copies of every recognised benchmark, in its real schema and hub layout: {name: folder}."""
+    from tests.hubcopies import BUILDERS
+
+    root = tmp_path_factory.mktemp("hub")
+    return {name: build(root) for name, build in BUILDERS.items()}

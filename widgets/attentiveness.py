@@ -24,9 +24,13 @@ from widgets._runner import Debouncer, Job, Runner, in_chunks
 from widgets._plot import model_lock, refresh
 from widgets._state import SharedState
 from widgets.figures import attentiveness as F
+from widgets.figures.groups import group_bars
 
 FORMATS = ["letters", "string", "cloze"]
 EDITED = "✎ edited"
+GROUP_METRICS = [("mass on the choices (PMA)", "pma_mean"), ("accuracy", "accuracy"),
+                 ("resolved (SFC bound)", "resolved_share"), ("greedy token invalid", "invalid_share")]
+NO_GROUP = ("(no grouping)", "")
 
 
 def parse_item(question: str, choices_text: str) -> Item:
@@ -41,7 +45,8 @@ def parse_item(question: str, choices_text: str) -> Item:
 
 class AttentivenessWidget:
     """Format toggles and a demonstrations slider; per-item stacked bars of the mass on each choice
-    against the top invalid tokens; PMA against correctness; the layer curve; an editable item."""
+    against the top invalid tokens; PMA against correctness; the layer curve; per-group bars ("group
+    by" any metadata column, e.g. subject) against the pooled value; an editable item."""
 
     def __init__(self, model: LoadedModel, items: Sequence[Item], *, pool: Sequence[Item] = (),
                  state: SharedState | None = None, max_shots: int = 4, seed: int = 0, chunk_size: int = 8,
@@ -57,6 +62,8 @@ class AttentivenessWidget:
         self.shots = W.IntSlider(value=0, min=0, max=min(max_shots, len(self.pool)), description="demos",
                                  disabled=not self.pool)
         self.item = W.Dropdown(options=[i.id for i in self.items], description="item")
+        self.group = W.Dropdown(options=[NO_GROUP], value="", description="group by")
+        self.metric = W.Dropdown(options=GROUP_METRICS, value="pma_mean", description="metric")
         self.question = W.Text(description="question", layout=W.Layout(width="520px"))
         self.choices = W.Textarea(description="choices", placeholder="one per line; mark the gold one with *",
                                   layout=W.Layout(width="520px", height="110px"))
@@ -65,12 +72,15 @@ class AttentivenessWidget:
         self.bars_fig = go.FigureWidget(self._bars())
         self.scatter_fig = go.FigureWidget(F.pma_scatter(self.rows))
         self.layer_fig = go.FigureWidget(F.layer_curve(self.layers))
+        self.group_fig = go.FigureWidget(group_bars(pd.DataFrame(), None, "pma_mean", None))
         for trace in self.scatter_fig.data[:3]:
             trace.on_click(self._point_clicked)
         self.debounce = Debouncer(self.run_edited, wait=0.5)
         self._filling = False
         for control in (self.format, self.shots):
             control.observe(lambda _: self.run(), "value")
+        for control in (self.group, self.metric):
+            control.observe(lambda _: self._show_groups(), "value")
         for box in (self.question, self.choices):
             box.observe(self._typed, "value")
         self.item.observe(lambda ch: setattr(self.state, "selected_item", ch["new"] or ""), "value")
@@ -79,7 +89,8 @@ class AttentivenessWidget:
         edit = W.VBox([W.HTML("<b>Edit an item</b> — re-scored as you type"), self.question, self.choices,
                        self.item_runner.widget, self.edit_note])
         self.widget = W.VBox([W.HBox([self.format, self.shots]), self.runner.widget, self.headline,
-                              self.bars_fig, W.HBox([self.scatter_fig, self.layer_fig]), self.item, edit])
+                              self.bars_fig, W.HBox([self.scatter_fig, self.layer_fig]),
+                              W.HBox([self.group, self.metric]), self.group_fig, self.item, edit])
         start = self.state.selected_item if self.state.selected_item in self.item.options else self.items[0].id
         self.item.value = start
         self._fill(start)
@@ -146,6 +157,8 @@ class AttentivenessWidget:
         self.rows = rows
         refresh(self.bars_fig, self._bars())
         refresh(self.scatter_fig, F.pma_scatter(rows))
+        self.group.options = [NO_GROUP, *((c, c) for c in C.group_columns(rows))]
+        self._show_groups()
         if layers is not None:
             self.layers = layers
             self._show_layers()
@@ -156,6 +169,15 @@ class AttentivenessWidget:
                                f"(PMI {acc(s['accuracy_pmi'])}, length-normalised {acc(s['accuracy_norm'])}) · "
                                f"resolved <b>{s['resolved_share']:.2f}</b> · greedy token invalid "
                                f"<b>{s['invalid_share']:.2f}</b>")
+
+    def _show_groups(self) -> None:
+        """Per-group bars of the chosen metric against its value over all items (from the kept rows)."""
+        if self.rows.empty:
+            return
+        col, metric = self.group.value or None, self.metric.value
+        pooled = summarize_attentiveness(self.rows, n_boot=0)[metric].iloc[0]
+        table = summarize_attentiveness(self.rows, by=[col], n_boot=0) if col else pd.DataFrame()
+        refresh(self.group_fig, group_bars(table, col, metric, None if pd.isna(pooled) else float(pooled)))
 
     def _show_edited(self, result: tuple[pd.DataFrame, pd.DataFrame]) -> None:
         self.edited_rows, self.edited_layers = result

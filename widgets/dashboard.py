@@ -1,4 +1,5 @@
-"""The explorer dashboard: one model, one data set, every probe view, linked.
+"""The explorer dashboard: one model, one data set (built-in, a hub benchmark or an upload), every probe
+view, linked.
 
 A selected item is selected in every view (``SharedState.selected_item``); head scaling set in
 the Heads tab applies to the others when its switch is on. Views are built when their tab is
@@ -161,11 +162,7 @@ class Dashboard:
         """A snippet reproducing ``view`` with the library, for the current model and data."""
         name = self.model_name.value.strip() or DEFAULT_MODEL
         model_arg = "" if name == DEFAULT_MODEL else repr(name)
-        if self.data.dataset.value and not self.data.upload.value:
-            data = (f"explorer.builtin_items({self.data.dataset.value!r}, n={int(self.data.n_items.value)})")
-        else:
-            data = "explorer.load_items('your_items.jsonl')"
-        return view.code.format(model=model_arg, data=data)
+        return view.code.format(model=model_arg, data=self.data.code())
 
     # --- messages ---------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:

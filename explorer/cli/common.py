@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from explorer import columns as C
+from explorer.errors import ExplorerError, SkippedItemsWarning
+from explorer.items import Item, load_source
+from explorer.items.records import INVALID
+
+DATA_HELP = ("items: a .jsonl, .json, .csv or .parquet file (question, choices, answer), a built-in set (capitals, "
+             "arithmetic, mmlu), a Hugging Face dataset id (cais/mmlu, allenai/ai2_arc, ...) or a local copy of a "
+             "hub dataset repo (a folder)")
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +30,86 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
 def add_batch_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="rows per forward pass (default 32)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+
+
+def _fields(text: str) -> dict[str, str | list[str]]:
+    """``question=q,choices=a+b+c,answer=gold`` as a fields mapping (``+`` joins one-choice columns)."""
+    out: dict[str, str | list[str]] = {}
+    for part in (p for p in text.split(",") if p.strip()):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(f"--fields {text!r}: write FIELD=COLUMN pairs, e.g. "
+                                             "question=q,choices=opa+opb+opc,answer=cop")
+        cols = [c.strip() for c in value.split("+")]
+        out[key.strip()] = cols if len(cols) > 1 else cols[0]
+    return out
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") -> None:
+    """``--data``, ``--config``, ``--split``, ``--fields``, ``--limit``, ``--seed``, ``--invalid``:
+    what every probe command reads its items with (:func:`load_data`). ``seed_help`` says what else
+    the command draws with ``--seed``."""
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", required=True, help=DATA_HELP)
+    group.add_argument("--config", default=None, help="the dataset's config, e.g. ARC-Challenge or all")
+    group.add_argument("--split", default=None, help="the dataset's split (default: test, else its only split)")
+    group.add_argument("--fields", type=_fields, default=None, help="map item fields to other columns: "
+                       "question=COL,choices=COL (or COL+COL+...),answer=COL,id=COL")
+    group.add_argument("--limit", type=_positive, default=None,
+                       help="keep N items: the first N, or with --seed a seeded sample of N")
+    group.add_argument("--seed", type=int, default=None, help=f"seed of the --limit sample{seed_help} (default 0 "
+                       "for what the command draws; without it --limit keeps the first N)")
+    group.add_argument("--invalid", choices=INVALID, default=None,
+                       help="items a data set holds but lm-explorer refuses (a repeated choice, a gold out of range): "
+                       "skip them with a warning (default for hub datasets and built-in sets) or raise (default for "
+                       "your own files)")
+
+
+def load_data(args: argparse.Namespace) -> list[Item]:
+    """The items the data arguments ask for; says what was loaded (and what was skipped) in one line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_source(args.data, config=args.config, split=args.split, fields=args.fields, n=args.limit,
+                             seed=args.seed, invalid=args.invalid)
+    for w in caught:
+        if issubclass(w.category, SkippedItemsWarning):
+            print(f"lm-explorer {args.command}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not loaded.items:
+        raise ExplorerError(f"no items in {loaded.describe()}; give a data set with at least one item")
+    print(f"data: {loaded.describe()}", flush=True)
+    return loaded.items
+
+
+def seed_of(args: argparse.Namespace) -> int:
+    """The seed for what the command draws (orders, PriDe items, folds): --seed, else 0."""
+    return 0 if args.seed is None else args.seed
+
+
+def _names(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def add_by_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", type=_names, default=[], help="metadata columns to group the summary by, "
+                        "comma-separated (e.g. subject for MMLU, category for MMLU-Pro)")
+
+
+def check_by(by: list[str], items: list[Item]) -> None:
+    """A clear error, before any scoring, when a --by column is neither item metadata nor a frame column."""
+    keys = {k for item in items for k in item.metadata}
+    known = keys | {C.META_PREFIX + k for k in keys} | C.DOCUMENTED
+    unknown = [c for c in by if c not in known]
+    if unknown:
+        raise ExplorerError(f"--by {','.join(unknown)}: no such metadata column; the items have "
+                            f"{sorted(keys) or 'no metadata'}. Fix: group by one of those (or k)")
 
 
 def cache_arg(args: argparse.Namespace):

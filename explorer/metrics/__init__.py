@@ -16,9 +16,9 @@ from explorer.metrics.attentiveness import (bootstrap_ci, length_normalised, pma
 __all__ += ["sfc_resolved", "top_two", "pmi_scores", "length_normalised", "bootstrap_ci", "summarize_attentiveness",
             "pma_accuracy_relation"]
 
-from explorer.metrics.permutation import summarize_permutation  # noqa: E402
+from explorer.metrics.permutation_summary import group_table, summarize_permutation  # noqa: E402
 
-__all__ += ["summarize_permutation"]
+__all__ += ["summarize_permutation", "group_table"]
 
 from explorer.metrics.chain import chain_quantities, pearson, same_sign_share, spearman  # noqa: E402
 from explorer.metrics.chain_summary import chain_agreement, chain_means, summarize_chain  # noqa: E402

@@ -1,6 +1,7 @@
 """Surface-form attentiveness (Wiegreffe et al. 2023): where the next-token probability goes.
 
-One row per item x format x shots x seed (:data:`explorer.columns.ATTENTIVENESS_COLUMNS`):
+One row per item x format x shots x seed (:data:`explorer.columns.ATTENTIVENESS_COLUMNS`, then the
+items' metadata columns):
 
 - letter formats read the label tokens (" A", ...) at the next position, with the ``top_k`` most
   likely tokens from the same pass (greedy token, top invalid tokens);
@@ -26,6 +27,7 @@ from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import length_normalised, pmi_scores, sfc_resolved, top_two
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_continuation, label_token_ids
@@ -88,7 +90,7 @@ def attentiveness(
         out[col] = out[col].astype("Int64")
     for col in (C.CORRECT, C.CORRECT_PMI, C.CORRECT_NORM):
         out[col] = out[col].astype("boolean")
-    return out
+    return with_metadata(out, items)
 
 
 def premise_logprobs(model: LoadedModel, items: Sequence[Item], fmts: Sequence[PromptFormat], *,

@@ -38,9 +38,10 @@ def prompt_keys(frame: pd.DataFrame, by: Sequence[str] = ()) -> list[str]:
     return keys + [c for c in by if c not in keys]
 
 
-def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str) -> tuple[pd.DataFrame, np.ndarray,
-                                                                                   np.ndarray]:
-    """(one key row per prompt, values [n_prompts, k_max] by position (NaN pads), gold position per prompt)."""
+def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str, *, carry: Sequence[str] = ()
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(one key row per prompt, values [n_prompts, k_max] by position (NaN pads), gold position per prompt).
+    ``carry``: more columns, constant within a prompt (the items' metadata), kept in the key rows."""
     gid = frame.groupby(list(keys), sort=False, dropna=False).ngroup().to_numpy()
     pos = frame[C.POSITION].to_numpy(dtype=int)
     values = np.full((gid.max() + 1, pos.max() + 1), np.nan)
@@ -49,7 +50,7 @@ def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str) -> tuple
     is_gold = frame[C.IS_GOLD].fillna(False).to_numpy(dtype=bool)
     gold[gid[is_gold]] = pos[is_gold]
     first = ~pd.Series(gid).duplicated().to_numpy()
-    heads = frame.loc[first, list(keys)].reset_index(drop=True)
+    heads = frame.loc[first, [*keys, *[c for c in carry if c not in keys]]].reset_index(drop=True)
     if np.any(gold < 0):
         item = heads.iloc[int(np.flatnonzero(gold < 0)[0])][C.ITEM_ID]
         raise ItemError(str(item), "answer", "the item has no gold answer, so correctness is unknown",
@@ -77,12 +78,12 @@ def predictions(heads: pd.DataFrame, probs: np.ndarray, gold: np.ndarray, choice
 
 
 def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = C.PROB_NORM) -> pd.DataFrame:
-    """One row per scored prompt: its keys, ``by`` columns, k, pred, answer, confidence, correct,
-    option_brier, pred_choice and choice_probs (probabilities by position)."""
+    """One row per scored prompt: its keys, ``by`` columns, the items' metadata columns, k, pred, answer,
+    confidence, correct, option_brier, pred_choice and choice_probs (probabilities by position)."""
     if prob not in CONFIDENCE_SOURCES:
         raise ValueError(f"prob must be one of {CONFIDENCE_SOURCES} (renormalised or raw), got {prob!r}")
     keys = prompt_keys(frame, by)
-    heads, probs, gold = option_matrix(frame, keys, prob)
+    heads, probs, gold = option_matrix(frame, keys, prob, carry=C.metadata_columns(frame))
     gid = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     choices = np.full(probs.shape, "", dtype=object)
     choices[gid, frame[C.POSITION].to_numpy(dtype=int)] = frame[C.CHOICE].to_numpy()
@@ -90,6 +91,9 @@ def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = 
 
 
 def _groups(items: pd.DataFrame, by: Sequence[str]):
+    missing = [c for c in by if c not in items.columns]
+    if missing:
+        raise KeyError(f"cannot group by {missing}: no such column(s); the columns are {list(items.columns)}")
     if not by:
         yield (), items
         return
@@ -170,7 +174,8 @@ def recalibrated(frame: pd.DataFrame, method: str = "temperature", *, by: Sequen
         return items
     if method not in ("temperature", "platt"):
         raise ValueError(f"unknown recalibration {method!r}; choose 'none', 'temperature' or 'platt'")
-    heads, logits, gold = option_matrix(frame, prompt_keys(frame, carried), C.LOGPROB)
+    heads, logits, gold = option_matrix(frame, prompt_keys(frame, carried), C.LOGPROB,
+                                        carry=C.metadata_columns(frame))
     parts = []
     for _, g in _groups(items.assign(_row=np.arange(len(items))), by):
         rows = g["_row"].to_numpy()
@@ -199,13 +204,14 @@ def debias_orders(frame: pd.DataFrame, *, keep: Sequence[str] = (C.FORMAT, C.SHO
 
     prob_norm(item, choice) = mean over the orders of prob_norm of that choice (wherever it was
     shown); likewise prob. The result is a choice frame with position = choice_index,
-    logprob = log(mean prob_norm), prompt "mean over N orders", and ``n_orders``.
+    logprob = log(mean prob_norm), prompt "mean over N orders", ``n_orders`` and the items' metadata columns.
     """
     keys = [C.ITEM_ID, *[c for c in keep if c in frame.columns]]
+    meta = [c for c in C.metadata_columns(frame) if c not in keys]
     g = frame.groupby([*keys, C.CHOICE_INDEX], sort=False, dropna=False)
     out = g.agg(**{C.PROB_NORM: (C.PROB_NORM, "mean"), C.PROB: (C.PROB, "mean"), C.CHOICE: (C.CHOICE, "first"),
                    C.IS_GOLD: (C.IS_GOLD, "first"), C.K: (C.K, "first"), C.SEED: (C.SEED, "first"),
-                   C.N_ORDERS: (C.PROMPT, "nunique")}).reset_index()
+                   C.N_ORDERS: (C.PROMPT, "nunique"), **{c: (c, "first") for c in meta}}).reset_index()
     if g[C.IS_GOLD].nunique(dropna=False).gt(1).any():
         raise ValueError("the gold answer differs between orders of one item; were the orders' frames mixed up?")
     out[C.POSITION] = out[C.CHOICE_INDEX]
@@ -219,7 +225,7 @@ def debias_orders(frame: pd.DataFrame, *, keep: Sequence[str] = (C.FORMAT, C.SHO
     for col in (C.FORMAT, C.SHOTS, C.INTERVENTION):
         if col not in out.columns:
             out[col] = frame[col].iloc[0] if col in frame.columns else ""
-    return out[[*C.CHOICE_COLUMNS, C.N_ORDERS]]
+    return out[[*C.CHOICE_COLUMNS, C.N_ORDERS, *meta]]
 
 
 def compare_debiasing(frame: pd.DataFrame, *, order_column: str = C.ORDER_ID, prob: str = C.PROB_NORM,

@@ -10,6 +10,7 @@ import pandas as pd
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import label_token_ids
@@ -31,7 +32,8 @@ def score_choices(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`).
+    """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`, then the
+    items' metadata columns).
 
     Letter formats read the label tokens (" A") at the next position; string and cloze formats
     sum the log-probabilities of each choice's tokens (" Paris") as a continuation.
@@ -55,8 +57,9 @@ def score_choices(
         token_lps = score_continuations(model, prompts, conts, batch_size=batch_size, cache=cache,
                                         progress=progress, cancel=cancel)
         per_item = [(np.array([t.sum() for t in lps]), np.array([len(t) for t in lps])) for lps in token_lps]
-    return choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
-                        intervention="|".join(model.interventions))
+    frame = choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
+                         intervention="|".join(model.interventions))
+    return with_metadata(frame, items)
 
 
 def choice_frame(items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat,

@@ -21,6 +21,7 @@ import torch
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
@@ -47,7 +48,7 @@ def layer_pma(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`)."""
+    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata)."""
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
     items = list(items)
@@ -74,7 +75,7 @@ def layer_pma(
             progress(done, len(items))
     frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
     frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
-    return frame
+    return with_metadata(frame, items)
 
 
 @torch.inference_mode()

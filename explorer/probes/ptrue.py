@@ -32,6 +32,7 @@ from explorer import columns as C
 from explorer.errors import ItemError
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import with_metadata
 from explorer.prompts.tokens import label_token_ids
 from explorer.scoring.engine import DEFAULT, score_next_token
 from explorer.scoring.progress import ProgressFn
@@ -74,7 +75,7 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
                 labels: tuple[str, str] = TRUE_FALSE, template: str = PTRUE_TEMPLATE, batch_size: int = 32,
                 cache=DEFAULT, progress: ProgressFn | None = None,
                 cancel: Callable[[], bool] | None = None) -> pd.DataFrame:
-    """One row per item x proposed answer (:data:`explorer.columns.PTRUE_COLUMNS`).
+    """One row per item x proposed answer (:data:`explorer.columns.PTRUE_COLUMNS`, then the items' metadata).
 
     ``proposals``: ``"each"`` (every choice in turn), ``{item_id: choice_index}``, or a choice
     frame whose predictions are proposed. ``labels``: (true label, false label), one token each.
@@ -98,7 +99,7 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
         C.INTERVENTION: "|".join(model.interventions),
         C.PROMPT: prompts,
     })
-    return frame[C.PTRUE_COLUMNS]
+    return with_metadata(frame[C.PTRUE_COLUMNS], [item for item, _ in pairs])
 
 
 def ptrue_predictions(frame: pd.DataFrame) -> pd.DataFrame:

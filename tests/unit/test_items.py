@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from explorer.errors import ItemError
+from explorer.errors import DataError, ItemError
 from explorer.items import Item, arithmetic, builtin_items, capitals, counterfactual_capitals, load_items, save_jsonl
 from explorer.items.builtin import CAPITALS
 
@@ -67,7 +67,7 @@ def test_load_jsonl_csv_dataframe_and_list_agree(tmp_path):
 
 def test_answer_as_letter_or_text_and_column_mapping():
     recs = [{"q": "Pick", "opts": ["x", "y"], "gold": "B"}, {"q": "Pick", "opts": ["x", "y"], "gold": "x"}]
-    loaded = load_items(recs, columns={"question": "q", "choices": "opts", "answer": "gold"})
+    loaded = load_items(recs, fields={"question": "q", "choices": "opts", "answer": "gold"})
     assert [i.answer for i in loaded] == [1, 0]
     assert [i.id for i in loaded] == ["item-1", "item-2"]
 
@@ -77,10 +77,10 @@ def test_datasets_dataset_with_column_mapping():
     ds = datasets.Dataset.from_dict({"question": ["Q1?", "Q2?"], "choices": [{"text": ["a", "b"], "label": ["A", "B"]},
                                                                              {"text": ["c", "d"], "label": ["A", "B"]}],
                                      "answerKey": ["B", "A"]})
-    loaded = load_items(ds, columns={"answer": "answerKey"})
+    loaded = load_items(ds)  # ARC layout, recognised
     assert [(i.choices, i.answer) for i in loaded] == [(("a", "b"), 1), (("c", "d"), 0)]
     dd = datasets.DatasetDict({"test": ds})
-    assert len(load_items(dd, columns={"answer": "answerKey"}, split="test")) == 2
+    assert len(load_items(dd, split="test")) == 2
 
 
 def test_loader_errors_are_clear(tmp_path):
@@ -88,9 +88,11 @@ def test_loader_errors_are_clear(tmp_path):
     bad.write_text('{"question": "Q", "choices": ["a", "b"]}\nnot json\n')
     with pytest.raises(ItemError, match=r"bad.jsonl:2.*not valid JSON"):
         load_items(bad)
-    with pytest.raises(ItemError, match="column 'choices' is missing"):
+    with pytest.raises(DataError, match="field 'choices': its columns \\['question'\\] match no multiple-choice"):
         load_items([{"question": "Q"}])
-    with pytest.raises(ItemError, match="neither an index"):
+    with pytest.raises(ItemError, match="column 'choices' is missing"):  # a later record lacks it
+        load_items([{"question": "Q", "choices": ["a", "b"]}, {"question": "Q2"}])
+    with pytest.raises(ItemError, match="neither a label, an index"):
         load_items([{"question": "Q", "choices": ["a", "b"], "answer": "zzz"}])
     with pytest.raises(ItemError, match="share this id"):
         load_items([{"id": "x", "question": "Q", "choices": ["a", "b"]}] * 2)

@@ -8,7 +8,7 @@ import pytest
 
 from explorer import columns as C
 from explorer.items import Item
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes.permutation import permutation_probe
 from widgets._state import SharedState
 from widgets.figures import permutation as F

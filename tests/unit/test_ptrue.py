@@ -27,7 +27,8 @@ def test_prompt_text_is_the_documented_one(tiny):
     frame = score_ptrue(tiny, [item], cache=None)
     assert frame[C.PROMPT].iloc[1] == (f"Question: {item.question}\nProposed answer: {item.choices[1]}\n"
                                        "Is the proposed answer:\n (A) True\n (B) False\nThe proposed answer is:")
-    assert list(frame.columns) == C.PTRUE_COLUMNS
+    assert list(frame.columns) == [*C.PTRUE_COLUMNS, "country", "dataset"]  # then the item's metadata
+    assert frame["country"].tolist() == [item.metadata["country"]] * 4
 
 
 def test_each_choice_proposed_and_values_match_a_plain_forward(tiny):

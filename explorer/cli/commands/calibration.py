@@ -7,9 +7,9 @@ import argparse
 import pandas as pd
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 cache_arg, check_by, load_data, seed_of, write_frame, write_json)
 from explorer.errors import ExplorerError
-from explorer.items import load_items
 from explorer.metrics.reliability import STRATEGIES
 from explorer.models import load_model
 from explorer.probes.calibration import recalibrated, reliability_frame, summarize
@@ -24,7 +24,7 @@ RECALIBRATIONS = {"raw": "none", "temperature_scaled": "temperature", "platt_sca
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=" and of the cross-fitting folds")
     add_model_argument(parser)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
                         help="prompt format (default letters; cloze scores ' {choice}' after "
@@ -33,18 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", default="uniform", choices=STRATEGIES,
                         help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
     parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds for recalibration (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-fitting folds (default 0)")
     parser.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples for the smooth ECE's 95%% "
                         "interval (default 200; 0: none)")
+    add_by_argument(parser)
     parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary scores as JSON")
     add_batch_argument(parser)
 
 
 def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str = "uniform", folds: int = 5,
-                       seed: int = 0, n_boot: int = 200) -> tuple[pd.DataFrame, dict]:
+                       seed: int = 0, n_boot: int = 200, by: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """(bins of every condition, summary): scores as scored, then after cross-fitted temperature and
-    Platt scaling (each prompt recalibrated with parameters fitted on the other folds)."""
+    Platt scaling (each prompt recalibrated with parameters fitted on the other folds). ``by``: also
+    the scores as scored per group (``groups``: one record per group)."""
     bins, summary = [], {}
     for name, method in RECALIBRATIONS.items():
         items = recalibrated(frame, method, folds=folds, seed=seed)
@@ -57,11 +58,16 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
         summary[name] = scores
         bins.append(reliability_frame(items, n_bins=n_bins, strategy=strategy).assign(**{C.CONDITION: name}))
     out = {**summary.pop("raw"), "n_items": int(frame[C.ITEM_ID].nunique()), **summary}
+    if by:
+        raw = recalibrated(frame, "none", keep=by)
+        out["by"] = list(by)
+        out["groups"] = summarize(raw, by=by, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed).to_dict("records")
     return pd.concat(bins, ignore_index=True)[[C.CONDITION, *C.RELIABILITY_COLUMNS]], out
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
+    check_by(args.by, items)
     if args.bins < 1 or args.folds < 2 or len(items) < 2:
         raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
                             f"--folds {args.folds}, {len(items)} item(s) in {args.data}")
@@ -69,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
-                                       folds=min(args.folds, len(items)), seed=args.seed, n_boot=args.n_boot)
+                                       folds=min(args.folds, len(items)), seed=seed_of(args), n_boot=args.n_boot,
+                                       by=args.by)
     summary = {"model": model.name, "format": args.format, "bins": args.bins, "strategy": args.strategy,
                "confidence": "probability of the predicted choice, renormalised over the choices",
-               "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {args.seed}", **summary}
+               "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {seed_of(args)}", **summary}
     write_frame(bins, args.out)
     write_json(summary, args.summary)
     t = summary["temperature_scaled"]

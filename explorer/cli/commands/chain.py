@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import re
 
-from explorer.cli.commands.attentiveness import _formats, _ints, demonstration_split
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_data_arguments, add_model_argument, cache_arg, load_data,
+                                 seed_of, write_frame, write_json)
+from explorer.cli.demos import add_demonstration_arguments, demonstration_split, format_list, int_list
 from explorer.interventions.heads import Head
-from explorer.items import load_items
 from explorer.metrics.chain_summary import summarize_chain
 from explorer.models import load_model
 from explorer.probes.chain import chain_conditions, chain_probe
@@ -42,21 +42,16 @@ def _models(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=" and of the demonstration draws")
     add_model_argument(parser)
     parser.add_argument("--models", type=_models, default=None, help="compare models: comma-separated aliases, "
                         "folders, .gguf files or hub ids (e.g. smollm2-135m,gemma-3-270m); overrides --model")
-    parser.add_argument("--shots", type=_ints, default=[0], help="numbers of demonstrations, e.g. 0,1 (default 0)")
-    parser.add_argument("--format", type=_formats, default=["letters"], help="prompt format(s), comma-separated "
+    parser.add_argument("--shots", type=int_list, default=[0], help="numbers of demonstrations, e.g. 0,1 (default 0)")
+    parser.add_argument("--format", type=format_list, default=["letters"], help="prompt format(s), comma-separated "
                         "(default letters)")
     parser.add_argument("--heads", type=_heads, default=None, help="also score with these query heads scaled, e.g. "
                         "L12H3x0 (layer 12, head 3, factor 0); compared against no scaling")
-    parser.add_argument("--demos", default=None, help="demonstration pool (.jsonl/.json/.csv), kept apart from "
-                        "--data; without it and with shots > 0, --data is split into a pool and scored items")
-    parser.add_argument("--pool-size", type=int, default=None, help="items of --data kept as the pool when "
-                        "splitting (default: max(8, 2 x most shots), at most half the data)")
-    parser.add_argument("--split-seed", type=int, default=0, help="seed of that split (default 0)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the demonstration draws (default 0)")
+    add_demonstration_arguments(parser)
     parser.add_argument("--out", required=True, help="rows (one per item x condition): .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary JSON: per condition the mean logp_vocab_gold, "
                         "p_vocab_gold, p_choices_gold, accuracy, brier and n_items; per pair the per-link Spearman "
@@ -81,7 +76,7 @@ def table(summary: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
     pool, scored, demos = demonstration_split(args, items)
     if args.models:
         models = {name: load_model(name) for name in args.models}
@@ -92,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
                      args.heads} if args.heads else None
     conditions = chain_conditions(models=list(models), formats=args.format, shots=args.shots,
                                   interventions=interventions)
-    frame = chain_probe(models, scored, conditions, pool=pool, seed=args.seed, batch_size=args.batch_size,
+    frame = chain_probe(models, scored, conditions, pool=pool, seed=seed_of(args), batch_size=args.batch_size,
                         cache=cache_arg(args), progress=tqdm_progress("chain"))
     write_frame(frame, args.out)
     summary = summarize_chain(frame)
     summary["_meta"] = {"models": {key: m.name for key, m in models.items()}, "data": args.data,
-                        "n_scored": len(scored), "demonstrations": demos, "seed": args.seed,
+                        "n_scored": len(scored), "demonstrations": demos, "seed": seed_of(args),
                         "condition_settings": {c.name: {"model": c.model, "format": c.fmt, "shots": c.shots,
                                                         "heads": {f"L{l}H{h}": f for (l, h), f in c.heads.items()}}
                                                for c in conditions}}

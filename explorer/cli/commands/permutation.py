@@ -9,9 +9,9 @@ import functools
 import numpy as np
 import pandas as pd
 
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
-from explorer.items import load_items
-from explorer.metrics.permutation import bootstrap_ci, circular_accuracy, permutation_arrays, summarize_permutation
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 cache_arg, check_by, load_data, seed_of, write_frame, write_json)
+from explorer.metrics.permutation_summary import group_table, summarize_permutation
 from explorer.models import load_model
 from explorer.probes.orders import cyclic_orders
 from explorer.probes.permutation import orders_for, permutation_probe
@@ -23,7 +23,7 @@ HELP = "score each item under cyclic, all or sampled orders of its choices; repo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=", of sampled orders and of the PriDe items")
     add_model_argument(parser)
     parser.add_argument("--orders", default="cyclic", help="'cyclic' (k shifts, default), 'all' (k!) or a number "
                         "N of random orders drawn with --seed")
@@ -32,10 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS), help="prompt format")
     parser.add_argument("--template", default=None, help="prompt template with {question} and {choices}; "
                         "\\n stands for a newline")
-    parser.add_argument("--seed", type=int, default=0, help="seed for sampled orders and the PriDe items")
     parser.add_argument("--out", required=True, help="rows (item x order x position): .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary metrics as JSON")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    add_by_argument(parser)
     add_batch_argument(parser)
 
 
@@ -44,7 +44,13 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def table(summary: dict) -> str:
-    """A short readable table: per position, then the headline numbers with their intervals."""
+    """A short readable table: per position, then the headline numbers with their intervals; with
+    several numbers of choices, one such table per k, then the pooled numbers."""
+    if summary["k"] is None:
+        pooled = [f"pooled over {summary['n_items']} items, {summary['n_prompts']} prompts (k = "
+                  f"{', '.join(map(str, summary['ks']))})"]
+        pooled += [f"{name:<26}{_fmt(summary[name]):>8}" for name in ("accuracy", "order_avg_accuracy", "consistency")]
+        return "\n\n".join([*(table(s) for s in summary["by_k"].values()), "\n".join(pooled)])
     ci = summary.get("ci95", {})
     recall = summary.get("recall_by_position") or [None] * summary["k"]
     labels = summary["labels"] or [str(j) for j in range(summary["k"])]
@@ -72,34 +78,47 @@ def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
     return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())
 
 
-def add_circular_accuracy(summary: dict, cyclic: pd.DataFrame, *, n_boot: int, seed: int) -> None:
-    """Fill ``circular_accuracy`` (and its interval) from a run of the k cyclic shifts made for it."""
-    a = permutation_arrays(cyclic)
-    g = a.take(np.flatnonzero(a.gold >= 0))
-    summary["circular_accuracy"] = circular_accuracy(g)
-    if n_boot:
-        summary["ci95"]["circular_accuracy"] = list(bootstrap_ci(g, circular_accuracy, n_boot=n_boot, seed=seed))
-    summary["notes"] = [n for n in summary["notes"] if not n.startswith("circular accuracy not computed")]
-    summary["notes"].append(f"circular accuracy from an extra run of the {a.k} cyclic shifts, which the orders "
-                            "asked for do not all include")
+def add_circular_accuracy(summary: dict, cyclic: dict) -> None:
+    """Copy ``circular_accuracy`` and its interval, at the top, per k and per group, from the summary of
+    an extra run of the k cyclic shifts (made because the orders asked for do not all include them)."""
+    summary["circular_accuracy"] = cyclic["circular_accuracy"]
+    if "circular_accuracy" in cyclic.get("ci95", {}):
+        summary.setdefault("ci95", {})["circular_accuracy"] = cyclic["ci95"]["circular_accuracy"]
+    summary["notes"] = [n for n in summary.get("notes", []) if not n.startswith("circular accuracy not computed")]
+    summary["notes"].append("circular accuracy from an extra run of the cyclic shifts, which the orders asked "
+                            "for do not all include")
+    for k, per_k in (summary.get("by_k") or {}).items():
+        add_circular_accuracy(per_k, cyclic["by_k"][k])
+    for group, theirs in zip(summary.get("groups") or [], cyclic.get("groups") or []):
+        add_circular_accuracy(group, theirs)
+
+
+def groups_text(summary: dict) -> str:
+    """The per-group numbers of a grouped summary, one line each."""
+    return group_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
+    check_by(args.by, items)
     model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
     probe = functools.partial(permutation_probe, model, items, fmt=args.format, labels=args.labels,
-                              template=template, seed=args.seed, batch_size=args.batch_size, cache=cache_arg(args))
+                              template=template, seed=seed_of(args), batch_size=args.batch_size,
+                              cache=cache_arg(args))
     frame = probe(orders=orders, progress=tqdm_progress("permutations"))
     rows = write_frame(frame, args.out)
-    summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
-    if summary["n_gold_items"] and lacks_cyclic_shifts(items, orders, seed=args.seed):
+    options = dict(by=args.by, n_boot=args.n_boot, seed=seed_of(args))
+    summary = summarize_permutation(frame, **options)
+    if summary["n_gold_items"] and lacks_cyclic_shifts(items, orders, seed=seed_of(args)):
         cyclic = probe(orders="cyclic", progress=tqdm_progress("cyclic shifts"))
-        add_circular_accuracy(summary, cyclic, n_boot=args.n_boot, seed=args.seed)
+        add_circular_accuracy(summary, summarize_permutation(cyclic, **options))
     summary["model"] = model.name
     path = write_json(summary, args.summary)
     print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
+    if args.by:
+        print(f"\nby {', '.join(args.by)}:\n{groups_text(summary)}")
     print(f"wrote {rows} and {path}")
     return 0

@@ -7,8 +7,8 @@ import argparse
 import pandas as pd
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame
-from explorer.items import load_items
+from explorer.cli.common import (add_batch_argument, add_data_arguments, add_model_argument, cache_arg, load_data,
+                                 write_frame)
 from explorer.models import load_model
 from explorer.probes.choices import score_choices
 from explorer.prompts.format import NAMED_FORMATS
@@ -19,7 +19,7 @@ HELP = "score every choice of every item; write one row per item with each choic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser)
     add_model_argument(parser)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
                         help="prompt format (default: letters, 'Question: ...\\nA. ...\\nAnswer:')")
@@ -46,7 +46,7 @@ def wide(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    items = load_data(args)
     model = load_model(args.model)
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))
