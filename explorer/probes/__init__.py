@@ -22,11 +22,12 @@ __all__ += ["item_confidence", "summarize", "reliability_frame", "recalibrated",
 
 from explorer.probes.counterfactual import (Counterfactual, capital_counterfactuals, known_facts,  # noqa: E402
                                             load_counterfactuals)
+from explorer.probes.contrasts import item_contrasts  # noqa: E402
 from explorer.probes.heads import head_attribution, logit_diff_components, mean_attribution, top_heads  # noqa: E402
 from explorer.probes.sweep import sweep_heads, sweep_summary  # noqa: E402
 
-__all__ += ["Counterfactual", "load_counterfactuals", "capital_counterfactuals", "known_facts", "head_attribution",
-            "mean_attribution", "top_heads", "logit_diff_components", "sweep_heads", "sweep_summary"]
+__all__ += ["Counterfactual", "load_counterfactuals", "capital_counterfactuals", "known_facts", "item_contrasts",
+            "head_attribution", "mean_attribution", "top_heads", "logit_diff_components", "sweep_heads", "sweep_summary"]
 
 from explorer.probes.chain import Condition, chain_conditions, chain_probe  # noqa: E402
 
