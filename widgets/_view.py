@@ -103,7 +103,8 @@ class ProbeView:
                                  on_error=lambda e: self._failed(e, spec), on_cancel=self._cancelled)
 
     def _arrive(self, result: Any, spec: Spec, final: bool) -> None:
-        self._show(result, spec, final)
+        if self._show(result, spec, final) is False:
+            return  # the view could not draw these results and said why
         self.shown = spec
         self._show_banner(spec)
         self._set_condition("fresh" if final else "running", "")

@@ -133,6 +133,7 @@ class CalibrationSpec(Spec):
     recalibration: str = "none"
     source: str = "prob_norm"
     smooth: bool = False
+    given: str = ""  # an expression for a given choice frame (no scoring), e.g. "pd.read_parquet('run.parquet')"
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("bins", "strategy", "group", "metric", "recalibration", "source",
                                               "smooth")
 
@@ -140,10 +141,15 @@ class CalibrationSpec(Spec):
         from widgets.calibration import GROUPABLE  # noqa: PLC0415 - the columns the view keeps per prediction
 
         by = [self.group] if self.group else []
-        work = (f"frame = pd.concat([score_choices(model, items, fmt) for fmt in {list(self.formats)!r}], "
-                "ignore_index=True)\n")
-        return (self.setup.code() + "import pandas as pd\n\nfrom explorer.probes import recalibrated, score_choices, "
-                "summarize\n\n" + under(self.heads, work)
+        if self.given:
+            start = ("import json\n\nimport pandas as pd\n\nfrom explorer.probes import recalibrated, summarize\n\n"
+                     f"frame = {self.given}\n")
+        else:
+            work = (f"frame = pd.concat([score_choices(model, items, fmt) for fmt in {list(self.formats)!r}], "
+                    "ignore_index=True)\n")
+            start = (self.setup.code() + "import pandas as pd\n\nfrom explorer.probes import recalibrated, "
+                     "score_choices, summarize\n\n" + under(self.heads, work))
+        return (start
                 + f"keep = [c for c in {GROUPABLE!r} if c in frame.columns]\n"
                 f"fit_by = [c for c in {by!r} if c in frame.columns]  # recalibrate within conditions\n"
                 f"predictions = recalibrated(frame, {self.recalibration!r}, by=fit_by, keep=keep, folds={self.folds}, "
@@ -161,11 +167,20 @@ class ChainSpec(Spec):
     pool: tuple[Item, ...] = ()
     a: str = ""
     b: str = ""
+    given: str = ""  # an expression for a given chain frame (no scoring)
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("a", "b")
 
     def code(self) -> str:
         from widgets.chain import COMPARISONS, HEADS  # noqa: PLC0415
 
+        agreement = (f"agreement = chain_agreement(rows, [({self.a!r}, {self.b!r})])\n" if self.a != self.b else
+                     "agreement = chain_agreement(rows, [])\n")
+        numbers = ("means = chain_means(rows)\n" + agreement
+                   + _print("{'means': means.to_dict('records'), 'spearman': dict(zip(agreement['link'], "
+                            "agreement['spearman']))}"))
+        if self.given:
+            return ("import json\n\nfrom explorer.metrics import chain_agreement, chain_means\n\n"
+                    f"rows = {self.given}\n" + numbers)
         spec = COMPARISONS[self.comparison]
         lines = ["from explorer.metrics import chain_agreement, chain_means",
                  "from explorer.probes import chain_conditions, chain_probe", "", _pool(self.pool).rstrip("\n")]
@@ -182,9 +197,4 @@ class ChainSpec(Spec):
                           "kept apart"]
             lines.append(f"conditions = chain_conditions({args})")
             work, heads = "rows = chain_probe(model, items, conditions, pool=pool)\n", self.heads
-        agreement = (f"agreement = chain_agreement(rows, [({self.a!r}, {self.b!r})])\n" if self.a != self.b else
-                     "agreement = chain_agreement(rows, [])\n")
-        return (self.setup.code() + "\n".join(lines) + "\n" + under(heads, work)
-                + "means = chain_means(rows)\n" + agreement
-                + _print("{'means': means.to_dict('records'), 'spearman': dict(zip(agreement['link'], "
-                         "agreement['spearman']))}"))
+        return self.setup.code() + "\n".join(lines) + "\n" + under(heads, work) + numbers
