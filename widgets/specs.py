@@ -97,7 +97,9 @@ class HeadsSpec(Spec):
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("head", "factor", "map_of", "heads")
 
     def code(self) -> str:
-        if self.prompts == "items":
+        if self.prompts == "given":
+            records = "records = records  # the records given to HeadsWidget(records=...)\n"
+        elif self.prompts == "items":
             records = ("from explorer.probes import item_contrasts\n\n"
                        "records = item_contrasts(model, items)  # target: the gold label; foil: the model's top "
                        "wrong label\n")
