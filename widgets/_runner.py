@@ -95,6 +95,8 @@ class Runner:
                     if on_cancel is not None:
                         on_cancel()
             except Exception as e:  # noqa: BLE001 - shown to the user, kept for tests
+                if self._job is not job:
+                    return  # superseded: newer work owns the view; its own outcome will be shown
                 self.last_error = e
                 self.bar.bar_style = "danger"
                 self.status.value = f"<span style='color:#b00'>error: {type(e).__name__}: {e}</span>"

@@ -72,7 +72,7 @@ class Setup:
         before = {i.id: n for n, i in enumerate(self.loaded)}
         out = []
         for n, item in enumerate(self.items):
-            if before.get(item.id) != n or self.loaded[n] != item:
+            if n >= len(self.loaded) or before.get(item.id) != n or self.loaded[n] != item:
                 out.append(f"items[{n}] = {item_literal(item)}  # edited in the dashboard")
         return out
 
