@@ -64,7 +64,7 @@ class Setup:
         else:
             lines.append(f"items = {self.data}")
             lines += self._edits()
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n\n"
 
     def _edits(self) -> list[str]:
         if not self.loaded:

@@ -105,7 +105,8 @@ class ProbeView:
     def _arrive(self, result: Any, spec: Spec, final: bool) -> None:
         if self._show(result, spec, final) is False:
             return  # the view could not draw these results and said why
-        self.shown = spec
+        now = self.spec()  # drawing reads the redraw-only controls as they are now (k, group by, A and B, ...)
+        self.shown = replace(spec, **{name: getattr(now, name) for name in spec.VIEW_FIELDS})
         self._show_banner(spec)
         self._set_condition("fresh" if final else "running", "")
         if final:

@@ -86,7 +86,7 @@ class HeadsWidget(ProbeView):
         self.prompt.observe(lambda ch: self._prompt_changed(ch["new"]), "value")
         self.apply.observe(lambda _: self._share(), "value")
         self.state.observe(self._selected, "selected_item")
-        self.state.observe(lambda _: self._show_banner(self.shown or self.spec()), ["heads", "apply_intervention"])
+        self.state.observe(self._state_changed, ["heads", "apply_intervention"])
         self.results = W.VBox([self.headline, W.HBox([W.Box([self.heat_fig], layout=W.Layout(width="55%")),
                                                       W.VBox([self.curve_fig, self.table],
                                                              layout=W.Layout(width="45%", overflow="auto"))])])
@@ -203,11 +203,6 @@ class HeadsWidget(ProbeView):
         refresh(self.curve_fig, F.sweep_figure(pd.DataFrame(columns=C.SWEEP_SUMMARY_COLUMNS)))
         self.table.value = self.headline.value = ""
 
-    def _arrive(self, result, spec: HeadsSpec, final: bool) -> None:
-        super()._arrive(result, spec, final)
-        if final and spec.head is None and self.head is not None:
-            self.shown = self.spec()  # record the head the run chose
-
     def _map_frame(self) -> pd.DataFrame:
         frame = self.attribution
         if self.prompt.value:
@@ -278,9 +273,17 @@ class HeadsWidget(ProbeView):
                 self.prompt.value = change["new"]
             self._show_factor()
 
+    def _state_changed(self, _change=None) -> None:
+        """Scaling switched on or off elsewhere (another view, a script): the switch follows."""
+        if _change is not None and _change["name"] == "apply_intervention" and \
+                self.apply.value != self.state.apply_intervention:
+            self.apply.value = self.state.apply_intervention
+        self._show_banner(self.spec())
+
     def _share(self) -> None:
         """Hand the current scaling to the other views (only while the switch is on)."""
-        if self.apply.value and self.head is not None:
-            self.state.heads = {self.head: float(self.slider.value)}
-        self.state.apply_intervention = bool(self.apply.value)
+        with self.state.hold_trait_notifications():  # the other views hear of both changes at once
+            if self.apply.value and self.head is not None:
+                self.state.heads = {self.head: float(self.slider.value)}
+            self.state.apply_intervention = bool(self.apply.value)
         self._show_banner(self.spec())
