@@ -9,7 +9,10 @@ screen, so "Show code" is generated from it (never from controls changed since).
 
 from __future__ import annotations
 
+import functools
 import html
+import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
@@ -85,6 +88,7 @@ class ProbeView:
         self.runner = Runner(description)
         self.banner = W.HTML(layout=W.Layout(display="none"))
         self.note = W.HTML()
+        self.numbers_tag = W.HTML()  # the numbers on screen as JSON in a hidden element (the browser test reads it)
         self.style = W.HTML(STYLE)
         self.caption = W.HTML(caption(self.TERMS)) if self.TERMS else W.HTML()
         self.drawn_callbacks: list[Callable[[], None]] = []  # told when final results are drawn (static copy)
@@ -112,7 +116,19 @@ class ProbeView:
         if final:
             self._drawn()
 
+    def shown_numbers(self) -> Any:
+        """The numbers the view shows (headline, table, group bars), as its "Show code" prints them."""
+        raise NotImplementedError
+
+    def _tag_numbers(self) -> None:
+        try:
+            numbers = json.dumps(self.shown_numbers(), default=float) if self.shown is not None else "null"
+        except (KeyError, TypeError, ValueError, AttributeError):
+            numbers = "null"
+        self.numbers_tag.value = f"<span class='lmx-numbers' hidden data-numbers='{html.escape(numbers)}'></span>"
+
     def _drawn(self) -> None:
+        self._tag_numbers()
         for callback in self.drawn_callbacks:
             callback()
 
@@ -186,9 +202,18 @@ class ProbeView:
         StaticCopy.attach(self)
 
 
+@functools.cache
+def _served(url: str) -> type[go.FigureWidget]:
+    """FigureWidget whose front-end module is loaded from ``url`` (once per page) rather than sent inside
+    every figure's state (5 MB each)."""
+    return type("ServedFigureWidget", (go.FigureWidget,), {"_esm": url, "__module__": __name__})
+
+
 def fig_widget(fig: go.Figure) -> go.FigureWidget:
-    """A FigureWidget that follows its container's width (no fixed width in its layout)."""
-    widget = go.FigureWidget(fig)
+    """A FigureWidget that follows its container's width (no fixed width in its layout). Under
+    ``lm-explorer demo`` (``LM_EXPLORER_PLOTLY_ESM`` set) its module is served by URL."""
+    url = os.environ.get("LM_EXPLORER_PLOTLY_ESM")
+    widget = (_served(url) if url else go.FigureWidget)(fig)
     widget.layout.autosize = True
     widget.layout.width = None
     return widget

@@ -110,7 +110,7 @@ class AttentivenessWidget(ProbeView):
                                self.layer_runner.widget, W.HBox([self.group, self.metric]), self.group_fig])
         self.widget = W.VBox([self.style, W.HBox([self.format, self.shots, self.shots_hint],
                                                  layout=W.Layout(flex_flow="row wrap")),
-                              self.runner.widget, self.banner, self.note, self.results, self.item, edit, self.caption])
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item, edit, self.caption])
         if self.items:
             start = self.state.selected_item if self.state.selected_item in self.item.options else self.items[0].id
             self.item.value = start
@@ -228,6 +228,11 @@ class AttentivenessWidget(ProbeView):
                                f"{term('length-normalised')} {acc(s['accuracy_norm'])}) · {term('resolved')} "
                                f"<b>{s['resolved_share']:.2f}</b> · {term('greedy token invalid')} "
                                f"<b>{s['invalid_share']:.2f}</b>")
+
+    def shown_numbers(self) -> dict:
+        bars = self.group_fig.data[0]
+        group = {f"{self.metric.value} by {self.group.value}": dict(zip(bars.x, bars.y))} if self.group.value else {}
+        return {**self.numbers, **group}
 
     def _clear(self) -> None:
         self.rows, self.layers, self.numbers = self.rows.iloc[0:0], self.layers.iloc[0:0], {}

@@ -28,7 +28,7 @@ from widgets._view import ProbeView, fig_widget
 from widgets.figures import calibration as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import ALIASES, DEFINITIONS, term
-from widgets.specs import SMECE_BOOTSTRAP, CalibrationSpec
+from widgets.specs import CALIBRATION_NUMBERS, SMECE_BOOTSTRAP, CalibrationSpec
 
 NONE = "(none)"
 GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
@@ -92,7 +92,8 @@ class CalibrationWidget(ProbeView):
         self.results = W.VBox([W.HBox([W.Box([self.fig], layout=W.Layout(width="58%", min_width="0")),
                                        W.Box([self.table], layout=W.Layout(width="42%", overflow="auto"))]),
                                self.group_fig, self.bin_items, self.detail])
-        self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.results,
+        self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.numbers_tag,
+                              self.results,
                               self.caption])
         if frame is not None:
             spec = self.spec()
@@ -145,6 +146,9 @@ class CalibrationWidget(ProbeView):
         finally:
             self._quiet = False
         return self._draw()
+
+    def shown_numbers(self) -> list[dict]:
+        return self.summary[[*self.by, *CALIBRATION_NUMBERS]].to_dict("records")
 
     def _clear(self) -> None:
         self.frame, self.items_frame, self.summary = self.frame.iloc[0:0], pd.DataFrame(), pd.DataFrame()

@@ -76,7 +76,7 @@ class ChainWidget(ProbeView):
                                                          W.VBox([self.means, self.detail],
                                                                 layout=W.Layout(width="55%", overflow="auto"))])])
         self.widget = W.VBox([self.style, W.HBox([self.comparison, self.a, self.b], layout=W.Layout(flex_flow="row wrap")),
-                              self.runner.widget, self.banner, self.note, self.results, self.caption])
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.caption])
         if frame is not None:
             self._arrive(frame, self.spec(), True)
         elif run and model is not None:
@@ -149,6 +149,9 @@ class ChainWidget(ProbeView):
             self._quiet = False
         self.means.value = _table(chain_means(frame))
         self.update()
+
+    def shown_numbers(self) -> dict:
+        return self.numbers
 
     def _clear(self) -> None:
         self.frame, self.agreement = self.frame.iloc[0:0], self.agreement.iloc[0:0]

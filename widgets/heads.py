@@ -92,7 +92,7 @@ class HeadsWidget(ProbeView):
                                                              layout=W.Layout(width="45%", overflow="auto"))])])
         self.widget = W.VBox([self.style, self.prompts, W.HBox([self.prompt, self.slider, self.apply],
                                                                layout=W.Layout(flex_flow="row wrap")),
-                              self.runner.widget, self.banner, self.note, self.results, self.caption])
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.caption])
         if run and model is not None:
             self.run()
 
@@ -196,6 +196,9 @@ class HeadsWidget(ProbeView):
         self._sweep = sweep
         if final:
             self._show_factor()
+
+    def shown_numbers(self) -> dict:
+        return self.numbers
 
     def _clear(self) -> None:
         self.attribution, self._sweep, self.numbers = self.attribution.iloc[0:0], None, {}

@@ -23,7 +23,7 @@ from widgets._view import ProbeView, fig_widget
 from widgets.figures import permutation as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
-from widgets.specs import PermutationSpec
+from widgets.specs import PERMUTATION_NUMBERS, PermutationSpec
 
 ORDER_MODES = [("cyclic shifts (k)", "cyclic"), ("all orders (k!)", "all"), ("6 random orders", "6"),
                ("12 random orders", "12")]
@@ -90,7 +90,8 @@ class PermutationWidget(ProbeView):
             fig.layout.width = None
         controls = W.HBox([self.orders, self.labels, self.template, self.shots, self.shots_hint, self.k],
                           layout=W.Layout(flex_flow="row wrap"))
-        self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.results,
+        self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.numbers_tag,
+                              self.results,
                               self.caption])
         if self.state.selected_item in self.item.options:
             self.item.value = self.state.selected_item
@@ -163,6 +164,11 @@ class PermutationWidget(ProbeView):
         self._show_groups()
         self.headline.value = self._headline(self.summary, final)
         self._show_item(self._item_shown())
+
+    def shown_numbers(self) -> dict:
+        bars = self.group_fig.data[0]
+        group = {f"{self.metric.value} by {self.group.value}": dict(zip(bars.x, bars.y))} if self.group.value else {}
+        return {**{key: self.summary[key] for key in PERMUTATION_NUMBERS}, **group}
 
     def _clear(self) -> None:
         self.frame, self.summary = pd.DataFrame(columns=C.PERMUTATION_COLUMNS), None

@@ -3,6 +3,7 @@ non-default controls in every view, an edited item, and an intervention applied 
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -62,24 +63,6 @@ def close(a, b, path="") -> None:
         assert a == b, f"{path}: {a} vs {b}"
 
 
-def shown_numbers(key: str, w) -> object:
-    """What the view shows, read from the view (its headline numbers, group bars, table)."""
-    if key == "attentiveness":
-        bars = w.group_fig.data[0]
-        return {**w.numbers, f"{w.metric.value} by {w.group.value}": dict(zip(bars.x, bars.y))}
-    if key == "permutation":
-        from widgets.specs import PERMUTATION_NUMBERS
-
-        bars = w.group_fig.data[0]
-        return {**{k: w.summary[k] for k in PERMUTATION_NUMBERS}, f"{w.metric.value} by {w.group.value}":
-                dict(zip(bars.x, bars.y))}
-    if key == "calibration":
-        from widgets.specs import CALIBRATION_NUMBERS
-
-        return w.summary[[w.group.value, *CALIBRATION_NUMBERS]].to_dict("records")
-    return w.numbers
-
-
 def test_every_views_code_reproduces_its_numbers_in_a_fresh_process(tmp_path):
     d = Dashboard(start=False, dataset="mmlu", n_items=6, model=str(saved_tiny(tmp_path / "tiny")))
     d.load()
@@ -114,7 +97,8 @@ def test_every_views_code_reproduces_its_numbers_in_a_fresh_process(tmp_path):
             w.select_head(0, 2)
             w.runner.wait(120)
         assert w.up_to_date() and w.condition == "fresh", (v.key, w.note.value)
-        shown[v.key], codes[v.key] = shown_numbers(v.key, w), w.code()
+        shown[v.key], codes[v.key] = w.shown_numbers(), w.code()
+        assert json.loads(html.unescape(w.numbers_tag.value.split("data-numbers='")[1].split("'")[0])) is not None
     for key in ("attentiveness", "permutation", "calibration", "chain"):
         assert "with scale_heads(model, {(1, 0): 0.0}):" in codes[key], codes[key]
     assert "items[1] = explorer.Item(" in codes["permutation"] and "'1234'" in codes["permutation"]

@@ -62,7 +62,7 @@ def mass_bars(rows: pd.DataFrame, *, k_max: int = 4, n_invalid: int = 3, labels:
     fig.update_layout(barmode="stack", title_text="Where the next-token probability goes (◆ = gold choice)",
                       xaxis=dict(title="probability", range=[0, 1]), yaxis=dict(autorange="reversed", automargin=True),
                       height=max(320, 140 + 24 * len(ids)), margin=dict(l=10, r=10, t=80, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left", traceorder="normal"),
                       title=dict(y=0.98, yanchor="top"))
     return fig
 
