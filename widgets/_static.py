@@ -41,7 +41,7 @@ def png(fig: go.Figure) -> bytes:
         if not _SERVER:
             kaleido.start_sync_server(silence_warnings=True)
             _SERVER.append(True)
-        return figure.to_image(format="png", width=WIDTH, height=height)
+        return kaleido.calc_fig_sync(figure.to_dict(), opts=dict(format="png", width=WIDTH, height=height))
 
 
 def render(sections: Sequence[tuple[str, Sequence[go.Figure]]]) -> str:

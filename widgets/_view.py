@@ -102,6 +102,7 @@ class ProbeView:
     def start(self, spec: Spec, work: Callable[[Job], Any]) -> Job:
         """Mark the figures stale, run ``work`` in the background, draw what it returns under ``spec``."""
         self._set_condition("stale", f"updating for {spec.describe()}…")
+        self._running = spec
         return self.runner.start(work, on_result=lambda r: self._arrive(r, spec, True),
                                  on_partial=lambda r: self._arrive(r, spec, False),
                                  on_error=lambda e: self._failed(e, spec), on_cancel=self._cancelled)
@@ -143,9 +144,14 @@ class ProbeView:
             self._clear()
             self._set_condition("error", "Cancelled before any result arrived.")
             return
-        self._set_condition("partial", f"Cancelled: the results shown are partial and belong to "
-                                       f"{self.shown.describe()}" + self._partial_count() +
-                                       "; change a control (or the same one back) to compute again.")
+        asked = getattr(self, "_running", None)
+        if asked is not None and self.shown.work() != asked.work():
+            text = (f"Cancelled before any result of {asked.describe()}: the results shown belong to the earlier "
+                    f"settings {self.shown.describe()}")
+        else:
+            text = f"Cancelled: the results shown are partial and belong to {self.shown.describe()}" + \
+                self._partial_count()
+        self._set_condition("partial", text + "; change a control (or the same one back) to compute again.")
 
     def _partial_count(self) -> str:
         """Subclasses say how much of the work the partial results cover (e.g. " (4 of 12 items)")."""
@@ -193,6 +199,13 @@ class ProbeView:
     def _clear(self) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def fit(self) -> None:
+        """Size every figure to its container again (call when a hidden tab is shown: plotly sized a figure
+        drawn while hidden at its 700 px default). Two relayouts: autosize off, then on."""
+        for fig in self.figures:
+            fig.layout.autosize = False
+            fig.layout.autosize = True
+
     def _ipython_display_(self) -> None:
         from IPython.display import display  # noqa: PLC0415
 
@@ -216,4 +229,5 @@ def fig_widget(fig: go.Figure) -> go.FigureWidget:
     widget = (_served(url) if url else go.FigureWidget)(fig)
     widget.layout.autosize = True
     widget.layout.width = None
+    widget._config = {"responsive": True, "displaylogo": False}  # follow the window's width when it changes
     return widget

@@ -39,6 +39,7 @@ class Dashboard:
         self.models: dict[str, LoadedModel] = {}
         self.model: LoadedModel | None = None
         self.model_spec: str | None = None  # the load_model argument of the model in use (None: the bundled one)
+        self.static = None  # the static copy of the figures, once displayed in a notebook (not under Voila)
         model = model or os.environ.get("LM_EXPLORER_MODEL") or DEFAULT_MODEL  # `lm-explorer demo --model` sets it
         self.model_name = W.Combobox(value=model, options=MODEL_CHOICES, description="model",
                                      placeholder="alias, folder, .gguf or hub id", ensure_option=False)
@@ -51,8 +52,11 @@ class Dashboard:
         self._given: dict[str, tuple] = {}  # view key -> (model, items, setup) it was last configured with
         for key, widget in self.views.items():
             widget.note.value = "<i>waiting for the model and the data…</i>"
-        self.tabs = W.Tab(children=[W.VBox([export_bar(v, self.views[v.key]), self.views[v.key].widget])
-                                    for v in VIEWS], titles=[v.title for v in VIEWS], selected_index=0)
+        self.data.widget.add_class("lmx-data")
+        boxes = [W.VBox([export_bar(v, self.views[v.key]), self.views[v.key].widget]) for v in VIEWS]
+        for v, box in zip(VIEWS, boxes):
+            box.add_class(f"lmx-view-{v.key}")  # for styling and the browser test
+        self.tabs = W.Tab(children=boxes, titles=[v.title for v in VIEWS], selected_index=0)
         self.tabs.observe(lambda _: self._show_tab(), "selected_index")
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
                        "<span>How does the model answer multiple-choice questions? Pick a model and data, "
@@ -70,7 +74,7 @@ class Dashboard:
 
         display(self.widget)
         if wanted():
-            copy = StaticCopy(lambda: [(v.title, self.views[v.key].figures) for v in VIEWS
+            copy = self.static = StaticCopy(lambda: [(v.title, self.views[v.key].figures) for v in VIEWS
                                        if self.views[v.key].shown is not None])
             copy.show(now=not any(w.runner.busy for w in self.views.values()))
             for widget in self.views.values():
@@ -117,10 +121,12 @@ class Dashboard:
         self._show_tab()
 
     def _show_tab(self) -> None:
-        """Hand the open tab the current model and items, if it does not have them yet."""
+        """Size the open tab's figures to the page, and hand it the current model and items if it does not
+        have them yet."""
+        view = VIEWS[self.tabs.selected_index or 0]
+        self.views[view.key].fit()
         if self.model is None or not self.data.items:
             return
-        view = VIEWS[self.tabs.selected_index or 0]
         given = (self.model, tuple(self.data.items), self.setup())
         if self._given.get(view.key) != given:
             self._given[view.key] = given
