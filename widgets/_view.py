@@ -37,6 +37,7 @@ STYLE = """<style>
 .lmx-note-error { color: #b00; }
 .lmx-note-partial { color: #8a5a00; }
 .lmx-fig { width: 100%; min-width: 0; }
+html, body, #rendered_cells, .jp-Notebook { scrollbar-gutter: stable; }  /* a scrollbar appearing never narrows the figures */
 .lmx-static, .jp-OutputArea-child:has(.lmx-static) { display: none !important; }
 </style>"""
 CONDITIONS = ("empty", "running", "fresh", "stale", "error", "partial")
@@ -97,6 +98,16 @@ class ProbeView:
     def current_setup(self, items: Sequence[Item]) -> Setup:
         """The setup given, or one that writes the items out (a view used on its own)."""
         return self.setup if self.setup is not None else Setup(items=tuple(items))
+
+    def configure(self, model: Any, items: Sequence[Item], setup: Setup | None = None) -> Job | None:
+        """New model or items (e.g. one item edited): every control stays; run again (prompts already
+        scored come from the result cache, so only what changed is computed)."""
+        self.model, self.items, self.setup = model, list(items), setup
+        self._offer_items()
+        return self.run()
+
+    def _offer_items(self) -> None:
+        """Views with an item menu refresh it here."""
 
     # --- running ----------------------------------------------------------------------------------
     def start(self, spec: Spec, work: Callable[[Job], Any]) -> Job:

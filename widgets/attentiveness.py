@@ -127,13 +127,11 @@ class AttentivenessWidget(ProbeView):
     def options(self) -> dict:
         return dict(fmt=self.format.value, shots=self.shots.value, seed=self.seed, pool=self.pool)
 
-    def configure(self, model: LoadedModel, items: Sequence[Item], setup: Setup | None = None) -> Job:
-        """New model or items: keep every control, score again (unchanged prompts come from the cache)."""
-        self.model, self.items, self.setup = model, list(items), setup
+    def _offer_items(self) -> None:
+        """The item menu lists the new items; the chosen item stays when it is still there."""
         keep = self.item.value
         self.item.options = [i.id for i in self.items]
         self.item.value = keep if keep in self.item.options else (self.items[0].id if self.items else None)
-        return self.run()
 
     def run(self) -> Job:
         """Score every item under the current format and shots in the background, streamed per chunk;

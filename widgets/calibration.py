@@ -87,10 +87,11 @@ class CalibrationWidget(ProbeView):
         self.state.observe(lambda ch: self._show_item(ch["new"]), "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        controls = W.VBox([W.HBox([self.bins, self.group, self.metric], layout=W.Layout(flex_flow="row wrap")),
-                           self.strategy, self.recalibration, self.source, self.smooth])
-        self.results = W.VBox([W.HBox([W.Box([self.fig], layout=W.Layout(width="58%", min_width="0")),
-                                       W.Box([self.table], layout=W.Layout(width="42%", overflow="auto"))]),
+        wrap = W.Layout(flex_flow="row wrap")
+        controls = W.VBox([W.HBox([self.bins, self.group, self.metric], layout=wrap),
+                           W.HBox([self.strategy, self.recalibration], layout=wrap),
+                           W.HBox([self.source, self.smooth], layout=wrap)])
+        self.results = W.VBox([self.fig, W.Box([self.table], layout=W.Layout(width="100%", overflow="auto")),
                                self.group_fig, self.bin_items, self.detail])
         self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.numbers_tag,
                               self.results,
@@ -108,11 +109,6 @@ class CalibrationWidget(ProbeView):
                                strategy=self.strategy.value, group="" if self.group.value == NONE else self.group.value,
                                metric=self.metric.value, recalibration=self.recalibration.value,
                                source=self.source.value, smooth=self.smooth.value, given=self.given)
-
-    def configure(self, model: LoadedModel, items: Sequence[Item], setup: Setup | None = None) -> Job:
-        """New model or items: keep every control, score again (unchanged prompts come from the cache)."""
-        self.model, self.items, self.setup = model, list(items), setup
-        return self.run()
 
     def run(self) -> Job:
         """Score the items under every format in the background (inside the shared intervention)."""

@@ -104,11 +104,6 @@ class ChainWidget(ProbeView):
             pool, items = split_pool(self.items, max(1, min(4, len(self.items) // 3)), seed=0)
         return chain_conditions(**comparison), items, pool, True
 
-    def configure(self, model: LoadedModel, items: Sequence[Item], setup: Setup | None = None) -> Job | None:
-        """New model or items: keep every control, score again (unchanged prompts come from the cache)."""
-        self.model, self.items, self.setup = model, list(items), setup
-        return self.run()
-
     def run(self) -> Job | None:
         """Score the chosen comparison in the background (inside the shared intervention, except when the
         comparison is that intervention)."""

@@ -110,14 +110,11 @@ class PermutationWidget(ProbeView):
         """The probe options the controls stand for."""
         return self.spec().options()
 
-    def configure(self, model: LoadedModel, items: Sequence[Item], setup: Setup | None = None) -> Job:
-        """New model or items (e.g. one edited): keep every control, score again (unchanged prompts come
-        from the result cache)."""
-        self.model, self.items, self.setup = model, list(items), setup
+    def _offer_items(self) -> None:
+        """The item menu lists the new items; the chosen item stays when it is still there."""
         keep = self.item.value
         self.item.options = [i.id for i in self.items]
         self.item.value = keep if keep in self.item.options else (self.items[0].id if self.items else None)
-        return self.run()
 
     def run(self) -> Job:
         """Score the items under the current controls in the background, streaming per chunk."""

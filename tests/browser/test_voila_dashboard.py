@@ -99,7 +99,13 @@ class Tab:
         self.page.wait_for_timeout(800)  # plotly relayouts to the new width
         self.root.evaluate("e => e.scrollIntoView()")
         self.page.screenshot(path=str(folder / f"{self.key}-{width}.png"))
+        # the whole tab: a viewport as tall as the page (the page scrolls inside, not the document)
+        tall = int(self.page.evaluate("() => Math.max(...Array.from(document.querySelectorAll('body, body *'))"
+                                      ".map(e => e.scrollHeight))")) + 200
+        self.page.set_viewport_size({"width": width, "height": min(tall, 8000)})
+        self.page.wait_for_timeout(300)
         self.root.screenshot(path=str(folder / f"{self.key}-{width}-whole-tab.png"))
+        self.page.set_viewport_size({"width": width, "height": 1000})
 
 
 def screenshots_folder() -> Path:
@@ -208,7 +214,8 @@ def test_dashboard_in_a_real_browser(tmp_path):
         question = page.locator(".lmx-data .widget-text:has(label:text-is('question')) input")
         question.fill("What is the capital city of France?")
         page.locator(".lmx-data").get_by_role("button", name="Apply edit").click()
-        wait_for(page, lambda: "edited in the dashboard" in perm.settle().code(), 120, "the edit in the code")
+        wait_for(page, lambda: "capital city of France" in perm.settle().code(), 120, "the edit in the code")
+        assert perm.plots()[0][0][1] == ["a", "b", "c"]  # the controls stay through an edit too
 
         # layout at 1000 px, and nothing clipped at either width
         clipped = []
@@ -219,7 +226,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
                     tab.shoot(shots, 1000)
                 else:
                     page.set_viewport_size({"width": 1400, "height": 1000})
-                    page.wait_for_timeout(400)
+                page.wait_for_timeout(800)  # plotly's relayout to the tab's width
                 clipped += [f"{width}px {m}" for m in tab.root.locator(".js-plotly-plot").evaluate_all(OVERFLOW)]
         assert not clipped, clipped
 
