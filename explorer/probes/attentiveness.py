@@ -70,17 +70,18 @@ def attentiveness(
     for _, fmt in fmts:
         for item in items:
             fmt.check(item)
-    conditions = [(name, fmt, n, seed) for name, fmt in fmts for n in shots for seed in (seeds if n else seeds[:1])]
+    conditions = [(f, name, fmt, n, seed) for f, (name, fmt) in enumerate(fmts)
+                  for n in shots for seed in (seeds if n else seeds[:1])]
     step = _Steps(progress, len(conditions) + 1)
     premise_lps = premise_logprobs(model, items, [f for _, f in fmts], premise=premise, batch_size=batch_size,
-                                   cache=cache, progress=step.next(), cancel=cancel)
+                                   cache=cache, progress=step.next(), cancel=cancel)  # [format][item]
     frames = []
-    for name, fmt, n, seed in conditions:
+    for f, name, fmt, n, seed in conditions:
         prompts = build_prompts(items, fmt, shots=n, pool=pool, seed=seed, tokenizer=model.tokenizer)
         scored = score_prompts(model, items, prompts, fmt, n_invalid=n_invalid, batch_size=batch_size, cache=cache,
                                progress=step.next(), cancel=cancel)
-        rows = [attentiveness_row(model.tokenizer, item, fmt, s, premise_lps[(id(fmt), item.id)], n_invalid)
-                for item, s in zip(items, scored)]
+        rows = [attentiveness_row(model.tokenizer, item, fmt, s, base, n_invalid)
+                for item, s, base in zip(items, scored, premise_lps[f])]
         frame = pd.DataFrame(rows)
         frame[C.FORMAT], frame[C.SHOTS], frame[C.SEED] = name, n, seed
         frame[C.PROMPT], frame[C.INTERVENTION] = prompts, "|".join(model.interventions)
@@ -90,19 +91,17 @@ def attentiveness(
         out[col] = out[col].astype("Int64")
     for col in (C.CORRECT, C.CORRECT_PMI, C.CORRECT_NORM):
         out[col] = out[col].astype("boolean")
-    return with_metadata(out, items)
+    return with_metadata(out, items * len(conditions))
 
 
 def premise_logprobs(model: LoadedModel, items: Sequence[Item], fmts: Sequence[PromptFormat], *,
-                     premise: str = PREMISE, **engine) -> dict[tuple[int, str], np.ndarray]:
-    """log p(target | premise) for each format's targets of each item, in one engine call."""
-    keys, conts = [], []
-    for fmt in fmts:
-        for item in items:
-            keys.append((id(fmt), item.id))
-            conts.append(fmt.targets(item))
+                     premise: str = PREMISE, **engine) -> list[list[np.ndarray]]:
+    """``out[f][i]``: log p(target | premise) for each target of ``items[i]`` under ``fmts[f]``, in one
+    engine call. Matched to items by position (ids may repeat, as in permuted copies)."""
+    conts = [fmt.targets(item) for fmt in fmts for item in items]
     lps = score_continuations(model, [premise] * len(conts), conts, **engine)
-    return {k: np.array([t.sum() for t in per]) for k, per in zip(keys, lps)}
+    flat = [np.array([t.sum() for t in per]) for per in lps]
+    return [flat[f * len(items) : (f + 1) * len(items)] for f in range(len(fmts))]
 
 
 def score_prompts(model: LoadedModel, items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat, *,

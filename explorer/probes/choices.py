@@ -10,7 +10,7 @@ import pandas as pd
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.probes.metadata import with_metadata
+from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import label_token_ids
@@ -59,7 +59,7 @@ def score_choices(
         per_item = [(np.array([t.sum() for t in lps]), np.array([len(t) for t in lps])) for lps in token_lps]
     frame = choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
                          intervention="|".join(model.interventions))
-    return with_metadata(frame, items)
+    return with_metadata(frame, per_row(items, [item.k for item in items]))
 
 
 def choice_frame(items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat,

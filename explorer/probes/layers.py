@@ -21,7 +21,7 @@ import torch
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.probes.metadata import with_metadata
+from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
@@ -75,7 +75,7 @@ def layer_pma(
             progress(done, len(items))
     frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
     frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
-    return with_metadata(frame, items)
+    return with_metadata(frame, per_row(items, [model.parts.n_layers + 1] * len(items)))
 
 
 @torch.inference_mode()

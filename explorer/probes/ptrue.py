@@ -61,6 +61,11 @@ def _pairs(items: Sequence[Item], proposals: str | Mapping[str, int] | pd.DataFr
             raise ValueError(f"proposals must be 'each', a {{item_id: choice_index}} map or a choice frame; "
                              f"got {proposals!r}")
         return [(item, i) for item in items for i in range(item.k)]
+    ids = [item.id for item in items]
+    if len(set(ids)) < len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ItemError(dup, "id", "several items share this id, so a proposal keyed by id is ambiguous",
+                        "give every item its own id, or use proposals='each'")
     chosen = proposals_from(proposals) if isinstance(proposals, pd.DataFrame) else dict(proposals)
     pairs = []
     for item in items:
