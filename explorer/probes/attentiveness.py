@@ -3,11 +3,13 @@
 One row per item x format x shots x seed (:data:`explorer.columns.ATTENTIVENESS_COLUMNS`, then the
 items' metadata columns):
 
-- letter formats read the label tokens (" A", ...) at the next position, with the ``top_k`` most
-  likely tokens from the same pass (greedy token, top invalid tokens);
-- string and cloze formats score each choice (" Paris") as a continuation: the sequence
-  probability is the choice's score, its first token's probability is kept too; one next-token
-  pass gives the greedy token and the top invalid tokens (those that start no choice).
+- every format scores its targets (labels " A", or choices " Paris") tokenised in context
+  (:func:`explorer.scoring.targets.score_targets`): one-token targets (the usual letters) are read
+  at the next position, with the ``top_k`` most likely tokens from the same pass (greedy token, top
+  invalid tokens); longer ones (choice texts, or labels such as " 1" for SmolLM2) are scored as
+  continuations: the sequence probability is the choice's score, its first token's probability
+  is kept too, and one next-token pass gives the greedy token and the top invalid tokens (those
+  that start no target).
 
 PMI divides by each target's probability after a content-free premise ("Answer:"), scored once
 per item; the length-normalised score divides the summed log-probability by the choice's
@@ -30,9 +32,9 @@ from explorer.models.handle import LoadedModel
 from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import encode_continuation, label_token_ids
-from explorer.scoring.engine import DEFAULT, score_continuations, score_next_token
+from explorer.scoring.engine import DEFAULT, score_continuations
 from explorer.scoring.progress import ProgressFn
+from explorer.scoring.targets import score_targets
 
 PREMISE = "Answer:"
 
@@ -107,22 +109,11 @@ def premise_logprobs(model: LoadedModel, items: Sequence[Item], fmts: Sequence[P
 def score_prompts(model: LoadedModel, items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat, *,
                   n_invalid: int = 5, **engine) -> list[_Scored]:
     """Raw scores of each item's choices after its prompt (see the module docstring)."""
-    k_max = max(i.k for i in items)
-    top_k = n_invalid + k_max  # enough that n_invalid remain after dropping the valid tokens
-    if fmt.scores_labels:
-        ids = label_token_ids(model.tokenizer, [fmt.label_prefix + lab for lab in fmt.labels[:k_max]])
-        s = score_next_token(model, prompts, ids, top_k=top_k, **engine)
-        return [_Scored(s.logprobs[n, : it.k], s.logprobs[n, : it.k], tuple(ids[: it.k]), s.top_ids[n],
-                        s.top_logprobs[n]) for n, it in enumerate(items)]
-    targets = [fmt.targets(it) for it in items]
-    per_token = score_continuations(model, prompts, targets, **engine)
-    nxt = score_next_token(model, prompts, [], top_k=top_k, **engine)
-    out = []
-    for n, (prompt, conts, lps) in enumerate(zip(prompts, targets, per_token)):
-        first_ids = tuple(encode_continuation(model.tokenizer, prompt, c)[1][0] for c in conts)
-        out.append(_Scored(np.array([t.sum() for t in lps]), np.array([t[0] for t in lps]), first_ids,
-                           nxt.top_ids[n], nxt.top_logprobs[n]))
-    return out
+    top_k = n_invalid + max(i.k for i in items)  # enough that n_invalid remain after dropping the valid tokens
+    s = score_targets(model, prompts, [fmt.targets(it) for it in items], top_k=top_k, distinct=fmt.scores_labels,
+                      **engine)
+    return [_Scored(s.logprobs[n], s.first_logprobs[n], s.first_ids[n], s.top_ids[n], s.top_logprobs[n])
+            for n in range(len(items))]
 
 
 def attentiveness_row(tokenizer, item: Item, fmt: PromptFormat, s: _Scored, premise_lp: np.ndarray,

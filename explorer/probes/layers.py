@@ -6,8 +6,8 @@ normalisation and the unembedding (the "logit lens"). One forward pass per batch
 block l. Hugging Face's last hidden state is already final-normalised, so it goes straight to the
 unembedding and the last layer equals the model's own next-token distribution.
 
-Letter formats read the label tokens; string and cloze formats read each choice's first token
-(so the last layer's PMA is the probe's ``pma_first``).
+Every format reads each target's first token in context (a one-token label, or a choice's first
+token), so the last layer's PMA is the probe's ``pma_first``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ from explorer.models.handle import LoadedModel
 from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
+from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.progress import ProgressFn, check_cancel
+from explorer.scoring.targets import target_tokens
 
 
 def valid_token_ids(model: LoadedModel, item: Item, prompt: str, fmt: PromptFormat) -> list[int]:
-    """The tokens that count as a valid answer at the next position: labels, or choices' first tokens."""
-    if fmt.scores_labels:
-        return label_token_ids(model.tokenizer, fmt.targets(item))
-    return [encode_continuation(model.tokenizer, prompt, t)[1][0] for t in fmt.targets(item)]
+    """The tokens that count as a valid answer at the next position: each target's first token in context."""
+    return [toks[0] for toks in target_tokens(model.tokenizer, prompt, fmt.targets(item))]
 
 
 def layer_pma(
