@@ -15,7 +15,7 @@ import pandas as pd
 from explorer import columns as C
 from explorer.errors import ExplorerError, SkippedItemsWarning
 from explorer.items import Item, load_source
-from explorer.items.records import INVALID
+from explorer.items.records import ANSWER_AS, INVALID
 
 DATA_HELP = ("items: a .jsonl, .json, .csv or .parquet file (question, choices, answer), a built-in set (capitals, "
              "arithmetic, mmlu), a Hugging Face dataset id (cais/mmlu, allenai/ai2_arc, ...) or a local copy of a "
@@ -65,6 +65,9 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") 
                        help="keep N items: the first N, or with --seed a seeded sample of N")
     group.add_argument("--seed", type=int, default=None, help=f"seed of the --limit sample{seed_help} (default 0 "
                        "for what the command draws; without it --limit keeps the first N)")
+    group.add_argument("--answer-as", choices=ANSWER_AS, default=None, help="read answers written as text that "
+                       "could be an index (or letter) and also a choice's text as an index or as text (default: such "
+                       "an answer is an error naming both readings)")
     group.add_argument("--invalid", choices=INVALID, default=None,
                        help="items a data set holds but lm-explorer refuses (a repeated choice, a gold out of range): "
                        "skip them with a warning (default for hub datasets and built-in sets) or raise (default for "
@@ -76,7 +79,7 @@ def load_data(args: argparse.Namespace) -> list[Item]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_source(args.data, config=args.config, split=args.split, fields=args.fields, n=args.limit,
-                             seed=args.seed, invalid=args.invalid)
+                             seed=args.seed, invalid=args.invalid, answer_as=args.answer_as)
     for w in caught:
         if issubclass(w.category, SkippedItemsWarning):
             print(f"lm-explorer {args.command}: warning: {w.message}", file=sys.stderr)

@@ -23,7 +23,7 @@ from explorer.errors import DataError, ItemError
 from explorer.items.builtin import DATASETS, builtin_items
 from explorer.items.hub import describe, load_split, pick_split
 from explorer.items.item import Item
-from explorer.items.records import Invalid, items_from_records, unique, warn_skipped
+from explorer.items.records import AnswerAs, Invalid, items_from_records, unique, warn_skipped
 from explorer.items.sampling import sample
 
 FILE_TYPES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
@@ -63,14 +63,15 @@ class Loaded:
 
 def load_items(source: Any, *, config: str | None = None, split: str | None = None,
                fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-               seed: int | None = None, invalid: Invalid | None = None) -> list[Item]:
+               seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> list[Item]:
     """Items from ``source`` (see :func:`load_source`, which also says where they came from)."""
-    return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid).items
+    return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid,
+                       answer_as=answer_as).items
 
 
 def load_source(source: Any, *, config: str | None = None, split: str | None = None,
                 fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-                seed: int | None = None, invalid: Invalid | None = None) -> Loaded:
+                seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> Loaded:
     """Load items and describe what was loaded.
 
     ``source``: a path (``.jsonl``/``.json``/``.csv``/``.parquet``), a folder holding a copy of a hub
@@ -82,6 +83,9 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
     ``choices`` may be a list of columns. ``n``: keep n items, the first n or, with ``seed``, n drawn
     with it (in source order). ``invalid``: ``"raise"`` or ``"skip"`` rows that make no valid item
     (default: skip for benchmarks, raise for your own data; see the module docstring).
+    ``answer_as``: how to read a gold answer written as text that could be an index or a letter and
+    also a choice's text (choices ``1|2|3``, answer ``2``): ``"index"`` or ``"text"``; unset, such an
+    answer is an error naming both readings (a typed number is always an index).
     """
     kind, name, config, split, records, where = _open(source, config, split)
     label = describe(name, config, split)
@@ -92,7 +96,7 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
         columns = list(records.column_names) if getattr(records, "column_names", None) else None
         tag = name if kind == "dataset" and isinstance(source, (str, Path)) else None  # metadata "dataset"
         items, skipped, found = items_from_records(records, label=label, columns=columns, fields=fields, dataset=tag,
-                                                   invalid=policy, where=where)
+                                                   invalid=policy, where=where, answer_as=answer_as)
         schema = found.name if found is not None else None
     warn_skipped(label, skipped, len(items) + len(skipped))
     return Loaded(sample(items, n, seed), name, "records" if kind == "items" else kind, config, split, schema,

@@ -6,8 +6,8 @@ normalisation and the unembedding (the "logit lens"). One forward pass per batch
 block l. Hugging Face's last hidden state is already final-normalised, so it goes straight to the
 unembedding and the last layer equals the model's own next-token distribution.
 
-Letter formats read the label tokens; string and cloze formats read each choice's first token
-(so the last layer's PMA is the probe's ``pma_first``).
+Every format reads each target's first token in context (a one-token label, or a choice's first
+token), so the last layer's PMA is the probe's ``pma_first``.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ import torch
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.probes.metadata import with_metadata
+from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
+from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.progress import ProgressFn, check_cancel
+from explorer.scoring.targets import target_tokens
 
 
 def valid_token_ids(model: LoadedModel, item: Item, prompt: str, fmt: PromptFormat) -> list[int]:
-    """The tokens that count as a valid answer at the next position: labels, or choices' first tokens."""
-    if fmt.scores_labels:
-        return label_token_ids(model.tokenizer, fmt.targets(item))
-    return [encode_continuation(model.tokenizer, prompt, t)[1][0] for t in fmt.targets(item)]
+    """The tokens that count as a valid answer at the next position: each target's first token in context."""
+    return [toks[0] for toks in target_tokens(model.tokenizer, prompt, fmt.targets(item))]
 
 
 def layer_pma(
@@ -75,7 +74,7 @@ def layer_pma(
             progress(done, len(items))
     frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
     frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
-    return with_metadata(frame, items)
+    return with_metadata(frame, per_row(items, [model.parts.n_layers + 1] * len(items)))
 
 
 @torch.inference_mode()
