@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +13,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from explorer.models.architecture import ModelParts
+from explorer.models.architecture import ModelParts, materialized
+from explorer.models.precision import PrecisionCheck
 
 
 @dataclass
@@ -21,7 +22,8 @@ class LoadedModel:
     """What every probe takes as its model argument.
 
     ``state_key()`` identifies the model *and* any intervention active on it, so cached results
-    computed under an intervention are never confused with clean ones.
+    computed under an intervention are never confused with clean ones. ``precision`` is set for a
+    reduced-precision model on the CPU: the engine calls :meth:`check_precision` on what it scores.
     """
 
     model: PreTrainedModel
@@ -29,6 +31,7 @@ class LoadedModel:
     name: str
     source: str
     fingerprint: str
+    precision: PrecisionCheck | None = None
     parts: ModelParts = field(init=False)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
@@ -46,7 +49,14 @@ class LoadedModel:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        """Where inputs go: the input embedding's device (with a ``device_map``, its execution device)."""
+        return self.parts.input_device()
+
+    def check_precision(self, sequences: Sequence[Sequence[int]]) -> None:
+        """Compare against float32 on these token sequences, once, when a precision check is pending
+        and no intervention is active on this thread (the float32 reference runs clean)."""
+        if self.precision is not None and not self.precision.done and not self._interventions:
+            self.precision(self.model, sequences, input_device=self.device)
 
     def state_key(self) -> str:
         """Fingerprint plus this thread's active interventions, in the order they were entered."""
@@ -68,6 +78,7 @@ class LoadedModel:
     def info(self) -> dict[str, Any]:
         """Architecture and size, for ``lm-explorer info`` and the dashboard."""
         p = self.parts
+        dispatched = getattr(self.model, "hf_device_map", None)
         return {
             "name": self.name, "source": self.source, "architecture": type(self.model).__name__,
             "model_type": p.model_type, "parameters": sum(t.numel() for t in self.model.parameters()),
@@ -75,6 +86,8 @@ class LoadedModel:
             "d_model": p.d_model, "vocab": self.model.get_output_embeddings().weight.shape[0],
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."), "device": str(self.device),
             "fingerprint": self.fingerprint[:16],
+            **({"device_map": ", ".join(f"{k or 'all'}: {v}" for k, v in dispatched.items())} if dispatched else {}),
+            **({"precision_check": str(self.precision.report)} if self.precision and self.precision.done else {}),
         }
 
 
@@ -87,6 +100,9 @@ def weights_fingerprint(model: PreTrainedModel) -> str:
     h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
+            if tensor.device.type == "meta":  # offloaded by a device_map: read from the offload store
+                owner, _, attr = name.rpartition(".")
+                tensor = materialized(model.get_submodule(owner), attr)
             flat = tensor.detach().reshape(-1)
             sample = flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy()
             h.update(name.encode())
