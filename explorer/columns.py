@@ -134,3 +134,9 @@ MEAN_ATTRIBUTION_COLUMNS = [LAYER, HEAD, ATTRIBUTION, N_PROMPTS]
 COMPONENT_COLUMNS = [PROMPT_ID, COMPONENT, LAYER, ATTRIBUTION]
 SWEEP_COLUMNS = [PROMPT_ID, HEADS, FACTOR, TARGET_LOGPROB, FOIL_LOGPROB, LOGIT_DIFF, TARGET_WINS, TARGET, FOIL]
 SWEEP_SUMMARY_COLUMNS = [HEADS, FACTOR, TARGET_RATE, MEAN_LOGIT_DIFF, N_PROMPTS]
+
+# --- distributed runs (explorer.distributed): added to every probe's rows in a run folder -----------
+WORKER = "worker"  # the actor that computed the row, "host:pid" (one per unit of work)
+KNOWN = "known"  # head probe's fact check: the model answers the fact prompt with the foil
+
+KNOWN_COLUMNS = [PROMPT_ID, KNOWN]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_model_argument, add_scale_arguments, cache_arg,
+                                 model_options, write_json)
+from explorer.cli.scale import distributed_rows, model_name, write_rows
 from explorer.errors import FormatError
 from explorer.items import load_items
 from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness
@@ -59,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="summary JSON: {format: {shots: {pma_mean, accuracy, "
                         "resolved_share, invalid_share, n_items, ...}}, plus '_meta' (model, demonstrations, ...)")
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def demonstration_split(args: argparse.Namespace, items: list) -> tuple[list, list, dict]:
@@ -84,20 +87,30 @@ def run(args: argparse.Namespace) -> int:
     if demos["source"] == "split":
         print(f"split {args.data} into a demonstration pool of {len(pool)} items and {len(scored)} scored items "
               f"(seed {args.split_seed}); demonstrations are never drawn from the scored items")
-    model = load_model(args.model)
-    rows = attentiveness(model, scored, args.formats, shots=args.shots, seeds=list(range(args.seeds)), pool=pool,
-                         premise=args.premise, n_invalid=args.top_invalid, batch_size=args.batch_size,
-                         cache=cache_arg(args), progress=tqdm_progress("attentiveness"))
-    write_frame(rows, args.out)
+    options = dict(formats=args.formats, shots=args.shots, seeds=list(range(args.seeds)), pool=pool,
+                   premise=args.premise, n_invalid=args.top_invalid)
+    if args.ray:
+        rows = distributed_rows(args, NAME, scored, options, extra={"demonstrations": demos})
+    else:
+        model = load_model(args.model, **model_options(args))
+        rows = attentiveness(model, scored, **options, batch_size=args.batch_size, cache=cache_arg(args),
+                             progress=tqdm_progress("attentiveness"))
+    print(f"wrote {write_rows(rows, args)}")
+    return report(rows, args, model_name(args) if args.ray else model.name, demonstrations=demos)
+
+
+def report(rows, args: argparse.Namespace, model: str, *, demonstrations: dict) -> int:
+    """Summarise the rows, write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
     table = summarize_attentiveness(rows, n_boot=args.bootstrap)
     cells: dict[str, dict[str, dict]] = {}
     for rec in table.to_dict("records"):
         cells.setdefault(rec.pop(C.FORMAT), {})[str(rec.pop(C.SHOTS))] = rec
-    meta = {"model": model.name, "data": args.data, "n_scored": len(scored), "demonstrations": demos,
+    n_scored = rows[C.ITEM_ID].nunique()
+    meta = {"model": model, "data": args.data, "n_scored": n_scored, "demonstrations": demonstrations,
             "premise": args.premise, "seeds": args.seeds, "pma_accuracy_relation": pma_accuracy_relation(table)}
     write_json({**cells, "_meta": meta}, args.summary)
-    print(f"{len(scored)} items scored, model {model.name}")
+    print(f"{n_scored} items scored, model {model}")
     print(table[[C.FORMAT, C.SHOTS, "n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm",
                  "resolved_share", "invalid_share"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {args.out} and {args.summary}")
+    print(f"wrote {args.summary}")
     return 0

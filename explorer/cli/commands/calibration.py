@@ -7,7 +7,9 @@ import argparse
 import pandas as pd
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_model_argument, add_scale_arguments, cache_arg,
+                                 model_options, write_frame, write_json)
+from explorer.cli.scale import distributed_rows, model_name, run_folder
 from explorer.errors import ExplorerError
 from explorer.items import load_items
 from explorer.metrics.reliability import STRATEGIES
@@ -33,9 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
     parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds for recalibration (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-fitting folds (default 0)")
-    parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet")
+    parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet (with --ray, a "
+                        "folder holds the scored choices as a run and the bins as bins.csv)")
     parser.add_argument("--summary", required=True, help="summary scores as JSON")
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str = "uniform", folds: int = 5,
@@ -62,20 +66,31 @@ def run(args: argparse.Namespace) -> int:
     if args.bins < 1 or args.folds < 2 or len(items) < 2:
         raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
                             f"--folds {args.folds}, {len(items)} item(s) in {args.data}")
-    model = load_model(args.model)
-    frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
-                          progress=tqdm_progress("scoring"))
+    if args.ray:
+        frame = distributed_rows(args, NAME, items, {"fmt": args.format})
+    else:
+        model = load_model(args.model, **model_options(args))
+        frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
+                              progress=tqdm_progress("scoring"))
+    return report(frame, args, model_name(args) if args.ray else model.name)
+
+
+def report(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> int:
+    """Bins and scores of the scored choices: write ``--out`` and ``--summary``, print the headline
+    (also ``lm-explorer summarize``)."""
+    n_items = frame[C.ITEM_ID].nunique()
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
-                                       folds=min(args.folds, len(items)), seed=args.seed)
-    summary = {"model": model.name, "format": args.format, "bins": args.bins, "strategy": args.strategy,
+                                       folds=min(args.folds, n_items), seed=args.seed)
+    summary = {"model": model, "format": args.format, "bins": args.bins, "strategy": args.strategy,
                "confidence": "probability of the predicted choice, renormalised over the choices",
-               "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {args.seed}", **summary}
-    write_frame(bins, args.out)
+               "recalibration": f"cross-fitted, {min(args.folds, n_items)} folds, seed {args.seed}", **summary}
+    folder, is_folder = run_folder(args.out)
+    out = write_frame(bins, folder / "bins.csv" if args.ray and is_folder else args.out)
     write_json(summary, args.summary)
     t = summary["temperature_scaled"]
-    print(f"{summary['n_items']} items, format {args.format}, model {model.name}")
+    print(f"{summary['n_items']} items, format {args.format}, model {model}")
     print(f"accuracy {summary['accuracy']:.4f}  ECE {summary['ece']:.4f}  MCE {summary['mce']:.4f}  "
           f"Brier {summary['brier']:.4f}  balance {summary['balance']:+.4f}")
     print(f"after temperature scaling (T = {t['temperature']:.3f}): ECE {t['ece']:.4f}  Brier {t['brier']:.4f}")
-    print(f"wrote {args.out} and {args.summary}")
+    print(f"wrote {out} and {args.summary}")
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_model_argument, add_scale_arguments, cache_arg,
+                                 model_options, write_json)
+from explorer.cli.scale import distributed_rows, model_name, write_rows
 from explorer.items import load_items
 from explorer.metrics.permutation import summarize_permutation
 from explorer.models import load_model
@@ -32,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="summary metrics as JSON")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -63,17 +66,25 @@ def table(summary: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     items = load_items(args.data)
-    model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
-    frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template,
-                              seed=args.seed, batch_size=args.batch_size,
-                              cache=cache_arg(args), progress=tqdm_progress("permutations"))
-    rows = write_frame(frame, args.out)
+    options = dict(orders=orders, fmt=args.format, labels=args.labels, template=template, seed=args.seed)
+    if args.ray:
+        frame = distributed_rows(args, NAME, items, options)
+    else:
+        model = load_model(args.model, **model_options(args))
+        frame = permutation_probe(model, items, **options, batch_size=args.batch_size, cache=cache_arg(args),
+                                  progress=tqdm_progress("permutations"))
+    print(f"wrote {write_rows(frame, args)}")
+    return report(frame, args, model_name(args) if args.ray else model.name)
+
+
+def report(frame, args: argparse.Namespace, model: str) -> int:
+    """Summarise the rows, write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
     summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
-    summary["model"] = model.name
+    summary["model"] = model
     path = write_json(summary, args.summary)
-    print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
+    print(f"model {model}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
-    print(f"wrote {rows} and {path}")
+    print(f"wrote {path}")
     return 0
