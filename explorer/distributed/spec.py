@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.models.handle import LoadedModel
-from explorer.models.load import load_model
+from explorer.models.load import DEFAULT_MODEL, load_model
 from explorer.models.precision import resolve_dtype
 
 
@@ -16,7 +16,7 @@ class ModelSpec:
     """``load_model``'s arguments. ``name`` is an alias, a hub id or a path that exists on every node
     (a local path is made absolute on the driver, so actors on this machine find it)."""
 
-    name: str | None = None
+    name: str = DEFAULT_MODEL
     dtype: str = "float32"
     device: str | None = None
     device_map: str | dict | None = None
@@ -25,8 +25,8 @@ class ModelSpec:
 
     @classmethod
     def of(cls, model: str | Path | None = None, **kwargs: Any) -> ModelSpec:
-        name = None if model is None else str(model)
-        if name is not None and Path(name).expanduser().exists():
+        name = DEFAULT_MODEL if model is None else str(model)
+        if Path(name).expanduser().exists():
             name = str(Path(name).expanduser().resolve())
         dtype = str(resolve_dtype(kwargs.pop("dtype", None))).removeprefix("torch.")
         return cls(name=name, dtype=dtype, **kwargs)
