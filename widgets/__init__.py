@@ -19,3 +19,7 @@ __all__ += ["CalibrationWidget"]
 from widgets.heads import HeadsWidget  # noqa: E402
 
 __all__ += ["HeadsWidget"]
+
+from widgets.run_view import RunView  # noqa: E402
+
+__all__ += ["RunView"]

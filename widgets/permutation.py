@@ -31,11 +31,18 @@ TEMPLATES = {"Question: … Answer:": None, "Q: … A:": "Q: {question}\n{choice
 class PermutationWidget:
     """Controls (orders, labels, template, demonstrations), the position-level response against
     uniform, the item x order grid of predictions, accuracy before/after debiasing, and the
-    selected item's prompt under each order."""
+    selected item's prompt under each order.
 
-    def __init__(self, model: LoadedModel, items: Sequence[Item], *, pool: Sequence[Item] = (),
-                 state: SharedState | None = None, chunk_size: int = 4, n_boot: int = 200, run: bool = True) -> None:
+    Give a model and items (scored under the controls), or a scored permutation frame (``frame=``,
+    e.g. a finished run's rows): then nothing is re-scored and the scoring controls are hidden."""
+
+    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
+                 frame: pd.DataFrame | None = None, pool: Sequence[Item] = (), state: SharedState | None = None,
+                 chunk_size: int = 4, n_boot: int = 200, run: bool = True) -> None:
+        if frame is None and (model is None or not items):
+            raise ValueError("give a model and items to score, or a scored permutation frame (frame=)")
         self.model, self.items, self.pool = model, list(items), list(pool)
+        self.item_ids = [i.id for i in self.items] if frame is None else pd.unique(frame[C.ITEM_ID]).tolist()
         self.state = state if state is not None else SharedState()
         self.chunk_size, self.n_boot = chunk_size, n_boot
         self.frame = pd.DataFrame(columns=C.PERMUTATION_COLUMNS)
@@ -45,7 +52,7 @@ class PermutationWidget:
         self.template = W.Dropdown(options=list(TEMPLATES), description="template")
         self.shots = W.IntSlider(value=0, min=0, max=min(3, len(self.pool)), description="demos",
                                  disabled=not self.pool, tooltip="in-context demonstrations (needs a pool)")
-        self.item = W.Dropdown(options=[i.id for i in self.items], description="item")
+        self.item = W.Dropdown(options=self.item_ids, description="item")
         self.headline = W.HTML()
         self.detail = W.HTML()
         self.runner = Runner("scoring")
@@ -58,14 +65,18 @@ class PermutationWidget:
             control.observe(lambda _: self.run(), "value")
         self.item.observe(lambda ch: setattr(self.state, "selected_item", ch["new"] or ""), "value")
         self.state.observe(self._selected, "selected_item")
-        self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        controls = W.HBox([self.orders, self.labels, self.template, self.shots])
+        if frame is None:
+            self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
+        controls = W.HBox([self.orders, self.labels, self.template, self.shots],
+                          layout=W.Layout(display="none" if frame is not None else None))
         self.widget = W.VBox([controls, self.runner.widget, self.headline,
                               W.HBox([self.position_fig, self.accuracy_fig]), self.grid_fig,
                               self.item, self.item_fig, self.detail])
         if self.state.selected_item in self.item.options:
             self.item.value = self.state.selected_item
-        if run:
+        if frame is not None:
+            self._show(frame)
+        elif run:
             self.run()
 
     def _ipython_display_(self) -> None:
@@ -107,14 +118,14 @@ class PermutationWidget:
 
     # --- views ------------------------------------------------------------------------------------
     def _show(self, frame: pd.DataFrame) -> None:
-        final = frame[C.ITEM_ID].nunique() == len(self.items)
+        final = frame[C.ITEM_ID].nunique() == len(self.item_ids)
         self.frame = frame
         self.summary = summarize_permutation(frame, n_boot=self.n_boot if final else 0)
         refresh(self.position_fig, F.position_response_figure(frame))
         refresh(self.grid_fig, F.prediction_grid_figure(frame))
         refresh(self.accuracy_fig, F.accuracy_figure(self.summary))
         self.headline.value = self._headline(self.summary, final)
-        self._show_item(self.state.selected_item or self.items[0].id)
+        self._show_item(self.state.selected_item or self.item_ids[0])
 
     def _headline(self, s: dict, final: bool) -> str:
         f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731

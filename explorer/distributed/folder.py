@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -174,6 +175,9 @@ class RunFolder:
             return pd.DataFrame(columns=list(columns) if columns else [manifest.unit_key])
         frame = pd.concat([pd.read_parquet(p, columns=list(columns) if columns else None) for p in parts],
                           ignore_index=True)
+        for col in frame.columns:  # parquet lists come back as arrays; the probes give lists
+            if frame[col].dtype == object and len(frame) and isinstance(frame[col].iloc[0], np.ndarray):
+                frame[col] = [v.tolist() for v in frame[col]]
         order = {u: n for n, u in enumerate(manifest.unit_ids)}
         rank = frame[manifest.unit_key].map(order)
         return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
