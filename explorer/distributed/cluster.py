@@ -27,13 +27,13 @@ def require_ray() -> ModuleType:
 
 def connect(address: str | None = "local", *, num_cpus: int | None = None) -> ModuleType:
     """Join the Ray cluster at ``address`` (``ray://host:10001``, ``host:6379``, ``auto``), or start one
-    on this machine for ``"local"``/None. An already initialised Ray (a notebook, a test) is reused."""
+    on this machine for ``"local"``/None. An already initialised Ray (a notebook, a test) is reused.
+    Actors' output (warnings such as a reduced-precision report) reaches this terminal."""
     ray = require_ray()
     if ray.is_initialized():
         return ray
     if address in (None, "", "local"):
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                 log_to_driver=False)
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False)
     else:
         ray.init(address=address)
     return ray

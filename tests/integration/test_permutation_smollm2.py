@@ -55,7 +55,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.permutation as cmd
 
     asked = []
-    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: asked.append(name) or smollm2)  # loading is tested apart
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: asked.append(name) or smollm2)  # tested apart
     items = capitals(3, seed=4)
     data = save_jsonl(items, tmp_path / "items.jsonl")
     out, summ = tmp_path / "rows.csv", tmp_path / "summary.json"

@@ -26,9 +26,10 @@ def write_run(folder, probe: str, rows, options: dict, *, parts: int = 2) -> Run
     task = TASKS[probe]
     opts = task.prepare(ITEMS, options)
     run = RunFolder(folder)
-    manifest = run.start(Manifest(probe=probe, model={"name": "tiny", "dtype": "float32"}, options=opts,
-                                  unit_key=task.key, row_key=list(task.row_key), unit_ids=[i.id for i in ITEMS],
-                                  units_digest=digest(ITEMS), rows_per_unit=[task.rows_per_unit(i, opts) for i in ITEMS]))
+    manifest = run.start(Manifest(
+        probe=probe, model={"name": "tiny", "dtype": "float32"}, options=opts, unit_key=task.key,
+        row_key=list(task.row_key), unit_ids=[i.id for i in ITEMS], units_digest=digest(ITEMS),
+        rows_per_unit=[task.rows_per_unit(i, opts) for i in ITEMS]))
     chunks = np.array_split(np.arange(len(ITEMS)), parts)
     for chunk in chunks:
         ids = {ITEMS[n].id for n in chunk}
