@@ -1,18 +1,20 @@
 """Benchmark: the permutation probe over a local Ray cluster (2 actors) against the same probe in-process.
 
 Both score the same items under the same orders with the bundled model, result cache off, in one
-process: first in-process (model load included), then over Ray (actors start, each loads the
-model, rows stream to a run folder). The ratio is the distributed run's wall time over the
-in-process one; starting the Ray cluster itself is timed apart (a cluster outlives many runs).
-The machine's load average is printed before and after, since other work shares its cores.
+process, alternately (in-process, Ray, in-process, Ray, ...) so that a change in the machine's
+load hits both: in-process includes loading the model; over Ray, the actors start, each loads the
+model, and rows stream to a run folder. The ratio is the median distributed wall time over the
+median in-process one; starting the Ray cluster is timed apart (a cluster outlives many runs).
+The load average is printed around every measurement, since other work may share the cores.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/distributed.py [--items 100] [--orders all] [--actors 2]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/distributed.py [--items 40] [--orders all] [--actors 2] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -37,44 +39,53 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
+def in_process(name: str, items, orders: str):
+    t = time.perf_counter()
+    model = load_model(name)
+    frame = permutation_probe(model, items, orders=orders, cache=None)
+    return frame, time.perf_counter() - t
+
+
+def distributed(name: str, items, orders: str, actors: int):
+    with tempfile.TemporaryDirectory() as out:
+        t = time.perf_counter()
+        result = run_probe("permutation", name, items, Path(out) / "run", options={"orders": orders}, actors=actors)
+        seconds = time.perf_counter() - t
+        assert result.complete
+        return result.rows(), seconds, len(result.folder.parts())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--orders", default="all")
     parser.add_argument("--actors", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default="smollm2-135m")
     args = parser.parse_args()
     items = hundred_items(args.items)
-    print(f"before: {load()}", flush=True)
-
-    t = time.perf_counter()
-    model = load_model(args.model)
-    load_s = time.perf_counter() - t
-    frame = permutation_probe(model, items, orders=args.orders, cache=None)
-    local_s = time.perf_counter() - t
-    n = frame.groupby([C.ITEM_ID, C.ORDER_ID]).ngroups
-    print(f"in-process: {local_s:6.1f} s (model load {load_s:.1f} s, torch threads {torch.get_num_threads()}), "
-          f"{n} prompts, {n / (local_s - load_s):.1f} prompts/s scoring", flush=True)
-    del model
-
+    print(f"start: {load()}; torch threads in-process {torch.get_num_threads()}, 1 per actor", flush=True)
     t = time.perf_counter()
     connect("local", num_cpus=os.cpu_count())
-    start_s = time.perf_counter() - t
-    with tempfile.TemporaryDirectory() as out:
-        t = time.perf_counter()
-        result = run_probe("permutation", args.model, items, Path(out) / "run", options={"orders": args.orders},
-                           actors=args.actors)
-        ray_s = time.perf_counter() - t
-        rows = result.rows()
-    assert result.complete and len(rows) == len(frame)
-    diff = float(np.abs(rows[C.PROB].to_numpy() - frame[C.PROB].to_numpy()).max())
-    workers = rows[C.WORKER].nunique()
-    print(f"Ray cluster start: {start_s:6.1f} s (once per cluster, not counted below)")
-    print(f"Ray, {args.actors} actors: {ray_s:6.1f} s (actors start and load the model, {len(result.folder.parts())} "
-          f"parts written, {workers} actors scored items)")
-    print(f"ratio distributed / in-process: {ray_s / local_s:.2f}x (with the cluster start: "
-          f"{(ray_s + start_s) / local_s:.2f}x); max |p_ray - p_in-process| = {diff:.1e}")
-    print(f"after: {load()}")
+    print(f"Ray cluster start: {time.perf_counter() - t:.1f} s (once per cluster, not counted below)", flush=True)
+    local_s, ray_s = [], []
+    for r in range(args.repeats):
+        frame, seconds = in_process(args.model, items, args.orders)
+        local_s.append(seconds)
+        print(f"[{r}] in-process      {seconds:6.1f} s  {len(frame) // 4 / seconds:5.1f} prompts/s  ({load()})",
+              flush=True)
+        rows, seconds, parts = distributed(args.model, items, args.orders, args.actors)
+        ray_s.append(seconds)
+        diff = float(np.abs(rows[C.PROB].to_numpy() - frame[C.PROB].to_numpy()).max())
+        print(f"[{r}] Ray, {args.actors} actors   {seconds:6.1f} s  {len(rows) // 4 / seconds:5.1f} prompts/s  "
+              f"({parts} parts, {rows[C.WORKER].nunique()} actors scored, max |p diff| {diff:.1e}; {load()})",
+              flush=True)
+    ratio = statistics.median(ray_s) / statistics.median(local_s)
+    print(f"{len(items)} items x {args.orders} orders = {len(frame) // 4} prompts; median in-process "
+          f"{statistics.median(local_s):.1f} s, median Ray {statistics.median(ray_s):.1f} s; "
+          f"ratio distributed / in-process {ratio:.2f}x (pairs: "
+          f"{', '.join(f'{b / a:.2f}' for a, b in zip(local_s, ray_s))})")
+    print(f"end: {load()}")
 
 
 if __name__ == "__main__":
