@@ -74,14 +74,15 @@ class Manifest:
         return None if any(n is None for n in known) else sum(known)  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The manifest as written, with the item count and expected rows spelled out for readers."""
+        return {"n_units": self.n_units, "expected_rows": self.expected_rows, **asdict(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         if data.get("format") != FORMAT:
             raise RunFolderError(f"manifest format {data.get('format')!r} is not {FORMAT!r}; this folder was written "
                                  "by another version of lm-explorer")
-        return cls(**data)
+        return cls(**{k: v for k, v in data.items() if k not in ("n_units", "expected_rows")})
 
 
 class RunFolder:

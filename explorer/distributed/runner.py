@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,8 +86,10 @@ def run_probe(
     if kind_of(units) != t.kind:
         raise TypeError(f"{probe!r} runs on {'items' if t.kind == 'item' else 'counterfactual records'}")
     ids = [u.id for u in units]
-    if len(set(ids)) != len(ids):
-        raise RunFolderError(f"unit ids must be unique in a run; {next(i for i in ids if ids.count(i) > 1)!r} repeats")
+    repeated = [i for i, n in Counter(ids).items() if n > 1]
+    if repeated:
+        raise RunFolderError(f"unit ids must be unique in a run; {repeated[0]!r} repeats. Fix: give every item an id "
+                             "of its own")
     opts = t.prepare(units, dict(options or {}))
     folder = RunFolder(out)
     manifest = folder.start(Manifest(

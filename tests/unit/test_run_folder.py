@@ -48,6 +48,8 @@ def test_a_folder_resumes_only_the_same_run(tmp_path):
     folder = RunFolder(tmp_path / "run")
     first = folder.start(manifest())
     assert first.expected_rows == 3 * 3 + 2 * 2 and RunFolder(tmp_path / "run").manifest() == first
+    written = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert written["n_units"] == 2 and written["expected_rows"] == 13 and written["probe"] == "permutation"
     folder.start(manifest(model={"name": "m", "dtype": "float32", "device_map": "auto"}))  # placement may change
     for change, words in [({"options": TASKS["permutation"].prepare(ITEMS, {"orders": "all"})}, "set of probe options"),
                           ({"model": {"name": "m", "dtype": "bfloat16"}}, r"model \(name and dtype\)"),
