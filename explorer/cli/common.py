@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.errors import ExplorerError
+from explorer.models.precision import DTYPE_NAMES
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +75,8 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
     """Big models on one box (--dtype, --device-map, --max-memory) and runs over a Ray cluster
     (--ray, --actors, --gpus-per-actor, --cpus-per-actor)."""
     g = parser.add_argument_group("big models and clusters")
-    g.add_argument("--dtype", default=None, help="float32 (default), bfloat16 or float16; bfloat16/float16 on the "
-                   "CPU report their largest probability difference from float32 once")
+    g.add_argument("--dtype", default=None, choices=sorted(DTYPE_NAMES), help="float32 (default), bfloat16 or "
+                   "float16; bfloat16/float16 on the CPU report their largest probability difference from float32 once")
     g.add_argument("--device-map", default=None, help="spread the model over devices (accelerate): 'auto' (GPUs, "
                    "then CPU, then disk) or a JSON object mapping modules to a device, 'cpu' or 'disk'")
     g.add_argument("--max-memory", default=None, help="with --device-map: limits per device, e.g. 0=70GiB,cpu=200GiB")

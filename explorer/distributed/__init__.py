@@ -7,9 +7,9 @@ a laptop. ``run_probe`` needs Ray and says how to install it when it is missing.
 
 from explorer.distributed.cluster import INSTALL_HINT, RayMissingError, connect, require_ray
 from explorer.distributed.folder import Manifest, RunFolder, RunFolderError
-from explorer.distributed.runner import RunResult, run_probe
+from explorer.distributed.runner import DistributedRunError, RunResult, run_probe
 from explorer.distributed.spec import ModelSpec
 from explorer.distributed.tasks import TASKS, Task
 
-__all__ = ["run_probe", "RunResult", "RunFolder", "Manifest", "RunFolderError", "ModelSpec", "TASKS", "Task",
+__all__ = ["run_probe", "RunResult", "DistributedRunError", "RunFolder", "Manifest", "RunFolderError", "ModelSpec", "TASKS", "Task",
            "connect", "require_ray", "RayMissingError", "INSTALL_HINT"]

@@ -26,8 +26,18 @@ from explorer.distributed.spec import ModelSpec
 from explorer.distributed.tasks import task
 from explorer.distributed.units import Unit, digest, dumps, kind_of
 from explorer.distributed.worker import FINGERPRINT, UNIT, ProbeWorker
-from explorer.errors import Cancelled
+from explorer.errors import Cancelled, ExplorerError
 from explorer.scoring.progress import ProgressFn, check_cancel
+
+
+class DistributedRunError(ExplorerError, RuntimeError):
+    """An actor failed for a reason a retry does not fix (its model did not load, its probe raised)."""
+
+
+def _cause(error: Exception) -> str:
+    """The original error's last line (Ray's message carries the actor's whole traceback)."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 @dataclass
@@ -145,6 +155,10 @@ def _compute(folder: RunFolder, manifest: Manifest, spec: ModelSpec, probe: str,
     except Cancelled:
         raise Cancelled(f"cancelled after {len(result.computed)} units; {folder.path} keeps them and a run "
                         "into the same folder computes the rest") from None
+    except ray.exceptions.RayError as e:  # an actor could not start, or the probe raised inside one
+        raise DistributedRunError(f"the run over Ray stopped: {_cause(e)}. {folder.path} keeps the "
+                                  f"{len(result.computed)} units written; fix the cause and run again into the same "
+                                  "folder") from e
     finally:
         if blocks is not None and hasattr(blocks, "close"):
             blocks.close()  # stops the streaming executor and its actors

@@ -12,7 +12,7 @@ import pytest
 
 from explorer import columns as C
 from explorer import load_model
-from explorer.distributed import RunFolder, run_probe
+from explorer.distributed import DistributedRunError, RunFolder, run_probe
 from explorer.errors import Cancelled
 from explorer.items import Item
 from explorer.metrics.attentiveness import summarize_attentiveness
@@ -97,3 +97,9 @@ def test_interrupted_run_resumes_computing_only_the_missing_items(tiny_folder, t
     same_rows(rows, local, [C.ITEM_ID, C.FORMAT, C.SHOTS, C.SEED])
     s, t = summarize_attentiveness(rows, n_boot=0), summarize_attentiveness(local, n_boot=0)
     np.testing.assert_allclose(s["pma_mean"], t["pma_mean"], atol=1e-6)
+
+
+def test_an_actor_that_cannot_load_its_model_stops_the_run_with_the_cause(tmp_path):
+    with pytest.raises(DistributedRunError, match=r"could not load model 'no-such-org/no-such-model'.*Fix: pass"):
+        run_probe("permutation", "no-such-org/no-such-model", ITEMS, tmp_path / "run", actors=1)
+    assert RunFolder(tmp_path / "run").parts() == []  # nothing half-written
