@@ -23,6 +23,7 @@ from widgets._state import SharedState
 from widgets.data_panel import DataPanel
 from widgets.export import download_link, figure_html, frame_bytes
 from widgets.registry import VIEWS, View
+from widgets.run_view import RunView
 
 MODEL_CHOICES = [DEFAULT_MODEL, "gemma-3-270m"]
 
@@ -31,7 +32,7 @@ class Dashboard:
     """The app behind ``notebooks/explorer.ipynb``; ``Dashboard().widget`` is what Voila shows."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
-                 start: bool = True) -> None:
+                 start: bool = True, run: str | None = None) -> None:
         self.state = SharedState()
         self.models: dict[str, LoadedModel] = {}
         self.model: LoadedModel | None = None
@@ -56,8 +57,11 @@ class Dashboard:
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
                        "<span>How does the model answer multiple-choice questions? Pick a model and data, "
                        "then open a tab.</span>")
+        self.runs = RunView(run or "", state=self.state)  # a finished run's scores, without the model
+        runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
+                           selected_index=0 if run else None)
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget]), self.message,
-                              self.data.widget, self.tabs])
+                              self.data.widget, self.tabs, runs])
         if start:
             self.load()
 

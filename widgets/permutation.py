@@ -38,11 +38,18 @@ class PermutationWidget:
     uniform, the item x order grid of predictions, accuracy before/after debiasing, the selected
     item's prompt under each order, and per-group bars ("group by": k or any metadata column, e.g.
     subject) against the pooled value. With several numbers of choices, the position views show one
-    k at a time (the "k" control)."""
+    k at a time (the "k" control).
 
-    def __init__(self, model: LoadedModel, items: Sequence[Item], *, pool: Sequence[Item] = (),
-                 state: SharedState | None = None, chunk_size: int = 4, n_boot: int = 200, run: bool = True) -> None:
+    Give a model and items (scored under the controls), or a scored permutation frame (``frame=``,
+    e.g. a finished run's rows): then nothing is re-scored and the scoring controls are hidden."""
+
+    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
+                 frame: pd.DataFrame | None = None, pool: Sequence[Item] = (), state: SharedState | None = None,
+                 chunk_size: int = 4, n_boot: int = 200, run: bool = True) -> None:
+        if frame is None and (model is None or not items):
+            raise ValueError("give a model and items to score, or a scored permutation frame (frame=)")
         self.model, self.items, self.pool = model, list(items), list(pool)
+        self.item_ids = [i.id for i in self.items] if frame is None else pd.unique(frame[C.ITEM_ID]).tolist()
         self.state = state if state is not None else SharedState()
         self.chunk_size, self.n_boot = chunk_size, n_boot
         self.frame = pd.DataFrame(columns=C.PERMUTATION_COLUMNS)
@@ -52,7 +59,7 @@ class PermutationWidget:
         self.template = W.Dropdown(options=list(TEMPLATES), description="template")
         self.shots = W.IntSlider(value=0, min=0, max=min(3, len(self.pool)), description="demos",
                                  disabled=not self.pool, tooltip="in-context demonstrations (needs a pool)")
-        self.item = W.Dropdown(options=[i.id for i in self.items], description="item")
+        self.item = W.Dropdown(options=self.item_ids, description="item")
         self.k = W.Dropdown(options=[], description="k", layout=W.Layout(width="140px", display="none"))
         self.group = W.Dropdown(options=[NO_GROUP], value="", description="group by")
         self.metric = W.Dropdown(options=GROUP_METRICS, value="accuracy", description="metric")
@@ -72,15 +79,20 @@ class PermutationWidget:
             control.observe(lambda _: self._show_groups(), "value")
         self.item.observe(lambda ch: setattr(self.state, "selected_item", ch["new"] or ""), "value")
         self.state.observe(self._selected, "selected_item")
-        self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        controls = W.HBox([self.orders, self.labels, self.template, self.shots, self.k])
+        if frame is None:
+            self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
+        scoring = W.HBox([self.orders, self.labels, self.template, self.shots],
+                         layout=W.Layout(display="none" if frame is not None else None))
+        controls = W.HBox([scoring, self.k])
         self.widget = W.VBox([controls, self.runner.widget, self.headline,
                               W.HBox([self.position_fig, self.accuracy_fig]), self.grid_fig,
                               W.HBox([self.group, self.metric]), self.group_fig,
                               self.item, self.item_fig, self.detail])
         if self.state.selected_item in self.item.options:
             self.item.value = self.state.selected_item
-        if run:
+        if frame is not None:
+            self._show(frame)
+        elif run:
             self.run()
 
     def _ipython_display_(self) -> None:
@@ -122,7 +134,7 @@ class PermutationWidget:
 
     # --- views ------------------------------------------------------------------------------------
     def _show(self, frame: pd.DataFrame) -> None:
-        final = frame[C.ITEM_ID].nunique() == len(self.items)
+        final = frame[C.ITEM_ID].nunique() == len(self.item_ids)
         self.frame = frame
         self.summary = summarize_permutation(frame, n_boot=self.n_boot if final else 0)
         ks = [int(k) for k in self.summary["by_k"]]
@@ -135,7 +147,7 @@ class PermutationWidget:
         self._show_k()
         self._show_groups()
         self.headline.value = self._headline(self.summary, final)
-        self._show_item(self.state.selected_item or self.items[0].id)
+        self._show_item(self.state.selected_item or self.item_ids[0])
 
     def _show_k(self) -> None:
         """The position views for the chosen number of choices (all items when there is one k)."""

@@ -20,6 +20,7 @@ from explorer.items.records import ANSWER_AS, INVALID
 DATA_HELP = ("items: a .jsonl, .json, .csv or .parquet file (question, choices, answer), a built-in set (capitals, "
              "arithmetic, mmlu), a Hugging Face dataset id (cais/mmlu, allenai/ai2_arc, ...) or a local copy of a "
              "hub dataset repo (a folder)")
+from explorer.models.precision import DTYPE_NAMES
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -160,3 +161,52 @@ def write_json(data: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """Big models on one box (--dtype, --device-map, --max-memory) and runs over a Ray cluster
+    (--ray, --actors, --gpus-per-actor, --cpus-per-actor)."""
+    g = parser.add_argument_group("big models and clusters")
+    g.add_argument("--dtype", default=None, choices=sorted(DTYPE_NAMES), help="float32 (default), bfloat16 or "
+                   "float16; bfloat16/float16 on the CPU report their largest probability difference from float32 once")
+    g.add_argument("--device-map", default=None, help="spread the model over devices (accelerate): 'auto' (GPUs, "
+                   "then CPU, then disk) or a JSON object mapping modules to a device, 'cpu' or 'disk'")
+    g.add_argument("--max-memory", default=None, help="with --device-map: limits per device, e.g. 0=70GiB,cpu=200GiB")
+    g.add_argument("--ray", default=None, metavar="ADDRESS|local", help="run over Ray (needs lm-explorer[scale]): "
+                   "'local' starts it on this machine, else a cluster address (ray://host:10001, auto). --out may "
+                   "then be a folder: a resumable parquet dataset (a file --out keeps it in FILE.run/ beside it)")
+    g.add_argument("--actors", type=int, default=None, help="with --ray: actors, each holding one model (default 2)")
+    g.add_argument("--gpus-per-actor", type=float, default=None, help="with --ray: GPUs per actor (default 0)")
+    g.add_argument("--cpus-per-actor", type=float, default=None,
+                   help="with --ray: CPUs per actor (default: this machine's cores shared out; 1 on a cluster)")
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``load_model``'s placement keywords from the arguments of :func:`add_scale_arguments`."""
+    if not getattr(args, "ray", None):
+        given = [f for f in ("actors", "gpus_per_actor", "cpus_per_actor") if getattr(args, f, None) is not None]
+        if given:
+            raise ExplorerError(f"--{given[0].replace('_', '-')} only applies with --ray. Fix: add --ray local "
+                                "(or a cluster address), or drop it")
+    device_map = getattr(args, "device_map", None)
+    if device_map and device_map.lstrip().startswith("{"):
+        try:
+            device_map = json.loads(device_map)
+        except json.JSONDecodeError as e:
+            raise ExplorerError(f"--device-map {args.device_map!r} is not valid JSON ({e.msg}). Fix: write e.g. "
+                                '\'{"model.embed_tokens": 0, "model.layers": "cpu", "lm_head": 0}\' or auto') from None
+    return {"dtype": getattr(args, "dtype", None), "device_map": device_map,
+            "max_memory": _memory(getattr(args, "max_memory", None))}
+
+
+def _memory(text: str | None) -> dict[int | str, str] | None:
+    """``0=70GiB,cpu=200GiB`` -> {0: "70GiB", "cpu": "200GiB"}."""
+    if not text:
+        return None
+    out: dict[int | str, str] = {}
+    for part in text.split(","):
+        device, _, amount = part.partition("=")
+        if not amount:
+            raise ExplorerError(f"--max-memory {text!r}: write device=amount pairs, e.g. 0=70GiB,cpu=200GiB")
+        out[int(device) if device.strip().isdigit() else device.strip()] = amount.strip()
+    return out

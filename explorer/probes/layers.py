@@ -87,6 +87,7 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     """
     parts, device = model.parts, model.device
     encoded = [encode_prompt(model.tokenizer, p) for p in prompts]
+    model.check_precision(encoded)  # once, for a reduced-precision model on CPU
     lengths = [len(e) for e in encoded]
     input_ids = torch.zeros(len(encoded), max(lengths), dtype=torch.long)
     mask = torch.zeros_like(input_ids)
@@ -96,12 +97,12 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
                       logits_to_keep=1)
     hidden = out.hidden_states  # n_layers + 1 tensors [batch, tokens, d_model]; the last is final-normed
-    last = torch.tensor(lengths, device=device) - 1
-    rows = torch.arange(len(encoded), device=device)
+    last = torch.tensor(lengths) - 1
+    rows = torch.arange(len(encoded))
     norm = parts.final_norm()
     per_layer = []
-    for layer, h in enumerate(hidden):
-        resid = h[rows, last]  # [batch, d_model]
+    for layer, h in enumerate(hidden):  # under a device_map each layer's states stay on its device
+        resid = h[rows.to(h.device), last.to(h.device)]  # [batch, d_model]
         normed = resid if layer == len(hidden) - 1 else norm(resid)
         per_layer.append(torch.log_softmax(parts.logits(normed), dim=-1))  # [batch, vocab]
     stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]
