@@ -7,20 +7,30 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from explorer import columns as C
 from explorer.errors import ExplorerError, SkippedItemsWarning
-from explorer.items import Item, load_source
 from explorer.items.records import ANSWER_AS, INVALID
+from explorer.models.names import DTYPES
+
+if TYPE_CHECKING:  # parsing arguments (and --help) imports no pandas, torch or transformers
+    import pandas as pd
+
+    from explorer.items.item import Item
 
 DATA_HELP = ("items: a .jsonl, .json, .csv or .parquet file (question, choices, answer), a built-in set (capitals, "
              "arithmetic, mmlu), a Hugging Face dataset id (cais/mmlu, allenai/ai2_arc, ...) or a local copy of a "
              "hub dataset repo (a folder)")
-from explorer.models.precision import DTYPE_NAMES
+
+
+def load_model(name: str | None = None, **options: Any):
+    """:func:`explorer.models.load_model`, imported when a command runs (``--help`` stays fast)."""
+    from explorer.models.load import load_model as load  # noqa: PLC0415
+
+    return load(name, **options)
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +87,8 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") 
 
 def load_data(args: argparse.Namespace) -> list[Item]:
     """The items the data arguments ask for; says what was loaded (and what was skipped) in one line each."""
+    from explorer.items.io import load_source  # noqa: PLC0415
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_source(args.data, config=args.config, split=args.split, fields=args.fields, n=args.limit,
@@ -87,7 +99,7 @@ def load_data(args: argparse.Namespace) -> list[Item]:
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not loaded.items:
-        raise ExplorerError(f"no items in {loaded.describe()}; give a data set with at least one item")
+        raise ExplorerError(f"no items in {loaded.describe()}. Fix: give a data set with at least one item")
     print(f"data: {loaded.describe()}", flush=True)
     return loaded.items
 
@@ -167,7 +179,7 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
     """Big models on one box (--dtype, --device-map, --max-memory) and runs over a Ray cluster
     (--ray, --actors, --gpus-per-actor, --cpus-per-actor)."""
     g = parser.add_argument_group("big models and clusters")
-    g.add_argument("--dtype", default=None, choices=sorted(DTYPE_NAMES), help="float32 (default), bfloat16 or "
+    g.add_argument("--dtype", default=None, choices=sorted(DTYPES), help="float32 (default), bfloat16 or "
                    "float16; bfloat16/float16 on the CPU report their largest probability difference from float32 once")
     g.add_argument("--device-map", default=None, help="spread the model over devices (accelerate): 'auto' (GPUs, "
                    "then CPU, then disk) or a JSON object mapping modules to a device, 'cpu' or 'disk'")

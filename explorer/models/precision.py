@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel
 
+from explorer.models.names import DTYPES
+
 REDUCED_DTYPES = (torch.bfloat16, torch.float16)
-DTYPE_NAMES = {"float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
-               "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-               "float16": torch.float16, "fp16": torch.float16, "half": torch.float16}
+DTYPE_NAMES = {name: getattr(torch, torch_name) for name, torch_name in DTYPES.items()}
 
 
 def resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype:

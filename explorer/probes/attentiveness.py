@@ -31,12 +31,11 @@ from explorer.metrics.attentiveness import length_normalised, pmi_scores, sfc_re
 from explorer.models.handle import LoadedModel
 from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
-from explorer.prompts.format import PromptFormat, get_format
+from explorer.prompts.format import PREMISE, PromptFormat, get_format
 from explorer.scoring.engine import DEFAULT, score_continuations
 from explorer.scoring.progress import ProgressFn
 from explorer.scoring.targets import score_targets
 
-PREMISE = "Answer:"
 
 
 @dataclass(frozen=True)

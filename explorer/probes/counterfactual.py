@@ -8,7 +8,6 @@ leading space (`` London``), at the prompt's last position.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.errors import ItemError
-from explorer.items import counterfactual_capitals
+from explorer.items.builtin import counterfactual_capitals
+from explorer.items.files import jsonl_records
 from explorer.models.handle import LoadedModel
 from explorer.scoring import score_next_token
 
@@ -62,14 +62,7 @@ def load_counterfactuals(path: str | Path) -> list[Counterfactual]:
     if not path.is_file():
         raise FileNotFoundError(f"no counterfactual prompts file at {path}")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
-                            "write one JSON object per line") from None
+    for n, row in jsonl_records(path):
         if not isinstance(row, dict):
             raise ItemError(f"{path.name}:{n}", "line", "not a JSON object", 'write {"prompt": ..., ...}')
         rows.append({"id": f"{path.stem}-{n}", **row})

@@ -22,6 +22,8 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "1234": tuple(str(i) for i in range(1, 10)),
 }
 
+PREMISE = "Answer:"  # content-free premise: domain-conditional PMI divides by p(target | premise)
+
 DEFAULT_TEMPLATES: dict[str, str] = {
     "letters": "Question: {question}\n{choices}\nAnswer:",
     "string": "Question: {question}\nChoices: {choices}\nAnswer:",
@@ -92,7 +94,8 @@ class PromptFormat:
         """Raise a clear error when ``item`` cannot be shown in this format."""
         if self.style == "letters" and item.k > len(self.labels):
             raise FormatError(f"item {item.id!r} has {item.k} choices but the label set has only "
-                              f"{len(self.labels)} labels ({''.join(self.labels)}); use a longer label set")
+                              f"{len(self.labels)} labels ({''.join(self.labels)}). Fix: use a label set with at least "
+                              f"{item.k} labels (labels=[...]), a string or cloze format, or fewer choices")
 
     def render(self, item: Item) -> str:
         """The item as prompt text, without header or demonstrations."""

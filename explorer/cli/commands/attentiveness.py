@@ -6,12 +6,10 @@ import argparse
 
 from explorer import columns as C
 from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
-                                 add_scale_arguments, cache_arg, check_by, load_data, model_options, write_json)
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 write_json)
 from explorer.cli.demos import add_demonstration_arguments, demonstration_split, format_list, int_list
-from explorer.cli.scale import distributed_rows, model_name, write_rows
-from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness
-from explorer.models import load_model
-from explorer.probes.attentiveness import PREMISE, attentiveness
+from explorer.prompts.format import PREMISE
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "attentiveness"
@@ -40,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import distributed_rows, model_name, write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
+
     items = load_data(args)
     check_by(args.by, items)
     pool, scored, demos = demonstration_split(args, items)
@@ -60,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 def report(rows, args: argparse.Namespace, model: str, *, demonstrations: dict) -> int:
     """Summarise the rows, write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness  # noqa: PLC0415
+
     table = summarize_attentiveness(rows, n_boot=args.bootstrap)
     cells: dict[str, dict[str, dict]] = {}
     for rec in table.to_dict("records"):

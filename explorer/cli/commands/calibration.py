@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from explorer import columns as C
 from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
-                                 add_scale_arguments, cache_arg, check_by, load_data, model_options, seed_of,
-                                 write_frame, write_json)
-from explorer.cli.scale import distributed_rows, model_name, run_folder
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 seed_of, write_frame, write_json)
 from explorer.errors import ExplorerError
 from explorer.metrics.reliability import STRATEGIES
-from explorer.models import load_model
-from explorer.probes.calibration import recalibrated, reliability_frame, summarize
-from explorer.probes.choices import score_choices
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = "calibration"
 HELP = ("reliability diagram bins and calibration scores (ECE, smooth ECE, MCE, Brier, balance, selective AUC), raw "
@@ -50,6 +48,10 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
     """(bins of every condition, summary): scores as scored, then after cross-fitted temperature and
     Platt scaling (each prompt recalibrated with parameters fitted on the other folds). ``by``: also
     the scores as scored per group (``groups``: one record per group)."""
+    import pandas as pd  # noqa: PLC0415
+
+    from explorer.probes.calibration import recalibrated, reliability_frame, summarize  # noqa: PLC0415
+
     bins, summary = [], {}
     for name, method in RECALIBRATIONS.items():
         items = recalibrated(frame, method, folds=folds, seed=seed)
@@ -70,11 +72,15 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import distributed_rows, model_name  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.choices import score_choices  # noqa: PLC0415
+
     items = load_data(args)
     check_by(args.by, items)
     if args.bins < 1 or args.folds < 2 or len(items) < 2:
         raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
-                            f"--folds {args.folds}, {len(items)} item(s) in {args.data}")
+                            f"--folds {args.folds}, {len(items)} item(s) in {args.data}. Fix: give more items, or change "
+                            "--bins/--folds")
     if args.ray:
         frame = distributed_rows(args, NAME, items, {"fmt": args.format})
     else:
@@ -87,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
 def report(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> int:
     """Bins and scores of the scored choices: write ``--out`` and ``--summary``, print the headline
     (also ``lm-explorer summarize``)."""
+    from explorer.cli.scale import run_folder  # noqa: PLC0415
+
     n_items = frame[C.ITEM_ID].nunique()
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
                                        folds=min(args.folds, n_items), seed=seed_of(args),

@@ -6,12 +6,8 @@ import argparse
 import re
 
 from explorer import columns as C
-from explorer.cli.common import add_model_argument, add_scale_arguments, model_options, write_json
-from explorer.cli.scale import write_rows
-from explorer.models import load_model
-from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals
-from explorer.probes.heads import head_attribution, mean_attribution, top_heads
-from explorer.probes.sweep import sweep_heads, sweep_summary
+from explorer.cli.common import add_model_argument, add_scale_arguments, load_model, model_options, write_json
+from explorer.errors import ExplorerError
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "heads"
@@ -44,9 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
+    from explorer.probes.heads import head_attribution  # noqa: PLC0415
+    from explorer.probes.sweep import sweep_heads  # noqa: PLC0415
+
     builtin = args.data == "capitals"
     records = capital_counterfactuals() if builtin else load_counterfactuals(args.data)
     loaded = len(records)
+    if not loaded:
+        raise ExplorerError(f"no prompts in {args.data}. Fix: give one JSON object per line with prompt, target and "
+                            "foil")
     if args.ray:
         from explorer.cli.scale_heads import run_heads  # noqa: PLC0415 - the Ray path of this command
 
@@ -56,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         records = known_facts(model, records)  # rule "candidates": the true answer beats every other answer
     records = records[: args.limit] if args.limit else records
     if not records:
-        raise SystemExit(f"lm-explorer heads: no prompts left ({loaded} loaded, none the model knows without context)")
+        raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
+                            "context. Fix: give prompts whose facts the model knows, or drop --known-only")
     frame = head_attribution(model, records, batch_size=args.batch_size, progress=tqdm_progress("attribution"))
     write_rows(frame, args)
     summary = attribution_summary(frame, args, model.name, n_loaded=loaded)
@@ -67,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
 def attribution_summary(frame, args: argparse.Namespace, model: str, *, n_loaded: int) -> dict:
     """The summary's attribution part: base rates and the strongest heads each way."""
+    from explorer.probes.heads import mean_attribution, top_heads  # noqa: PLC0415
+
     mean = mean_attribution(frame)
     per_prompt = frame.groupby(C.PROMPT_ID)[C.LOGIT_DIFF].first()
     return {"model": model, "data": args.data, "n_loaded": n_loaded, "n_prompts": len(per_prompt),
@@ -84,6 +91,8 @@ def strongest(summary: dict) -> dict[str, tuple[int, int]]:
 def report(summary: dict, sweeps: dict, args: argparse.Namespace) -> int:
     """Add each role's sweep (rows of ``sweep_heads``) to the summary, write it and print it (also
     ``lm-explorer summarize``)."""
+    from explorer.probes.sweep import sweep_summary  # noqa: PLC0415
+
     for role, frame in sweeps.items():
         head = strongest(summary)[role]
         sweep = sweep_summary(frame[frame[C.HEADS] == f"L{head[0]}H{head[1]}"])

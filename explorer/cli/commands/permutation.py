@@ -6,13 +6,8 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
-                                 add_scale_arguments, cache_arg, check_by, load_data, model_options, seed_of,
-                                 write_json)
-from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
-from explorer.metrics.permutation_summary import group_table, summarize_permutation
-from explorer.models import load_model
-from explorer.probes.orders import cyclic_orders
-from explorer.probes.permutation import orders_for, permutation_probe
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 seed_of, write_json)
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
@@ -75,6 +70,9 @@ def table(summary: dict) -> str:
 
 def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
     """Whether the orders asked for miss one of the k cyclic shifts (for some k among the items)."""
+    from explorer.probes.orders import cyclic_orders  # noqa: PLC0415
+    from explorer.probes.permutation import orders_for  # noqa: PLC0415
+
     return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())
 
 
@@ -95,10 +93,15 @@ def add_circular_accuracy(summary: dict, cyclic: dict) -> None:
 
 def groups_text(summary: dict) -> str:
     """The per-group numbers of a grouped summary, one line each."""
+    from explorer.metrics.permutation_summary import group_table  # noqa: PLC0415
+
     return group_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
+
     items = load_data(args)
     check_by(args.by, items)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
@@ -125,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
 def report(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> int:
     """Summarise the rows (and ``cyclic``, the k cyclic shifts scored for circular accuracy when the
     orders lack them), write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    from explorer.metrics.permutation_summary import summarize_permutation  # noqa: PLC0415
+
     options = dict(by=getattr(args, "by", None) or [], n_boot=args.n_boot, seed=seed_of(args))
     summary = summarize_permutation(frame, **options)
     if cyclic is not None:

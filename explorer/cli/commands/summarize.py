@@ -6,8 +6,6 @@ import argparse
 import importlib
 from pathlib import Path
 
-from explorer.cli.scale import model_name
-from explorer.distributed.folder import RunFolder
 from explorer.errors import ExplorerError
 
 NAME = "summarize"
@@ -21,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import model_name  # noqa: PLC0415 - heavy: not for --help
+    from explorer.distributed.folder import RunFolder  # noqa: PLC0415
+
     folder = RunFolder(args.run)
     manifest = folder.manifest()
     if not manifest.command:
