@@ -176,6 +176,12 @@ DENSITY = "density"  # kernel density of the confidences at the mesh point
 
 SMOOTH_RELIABILITY_COLUMNS = [MESH, SMOOTH_ACCURACY, SMOOTH_LOW, SMOOTH_HIGH, DENSITY]
 
+# --- distributed runs (explorer.distributed): added to every probe's rows in a run folder -----------
+WORKER = "worker"  # the actor that computed the row, "host:pid" (one per unit of work)
+KNOWN = "known"  # head probe's fact check: the model answers the fact prompt with the foil
+
+KNOWN_COLUMNS = [PROMPT_ID, KNOWN]
+
 # --- item metadata, after the documented columns of every frame built from items -------------------
 # score_choices, permutation_probe, attentiveness, layer_pma, score_ptrue and the calibration frames
 # (item_confidence, recalibrated, debias_orders) end with one column per key of their items'

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import ipywidgets as W
+import pandas as pd
 import plotly.graph_objects as go
 
+from explorer import columns as C
 from explorer.items.item import Item
 from widgets._runner import Job, Runner
 from widgets._setup import Head, Setup, heads_label
@@ -59,13 +61,21 @@ class Spec:
     def describe(self) -> str:
         """The controls in a few words (for stale, error and cancel notes)."""
         parts = [f"{f.name} {_short(getattr(self, f.name))}" for f in fields(self)
-                 if f.name not in ("setup", "heads", "pool") and f.name not in self.VIEW_FIELDS]
+                 if f.name not in ("setup", "heads", "pool", "given") and f.name not in self.VIEW_FIELDS]
         if self.heads:
             parts.append(f"heads {heads_label(self.heads)}")
         return " · ".join(parts)
 
     def code(self) -> str:  # pragma: no cover - every view overrides it
         raise NotImplementedError
+
+
+def given_code(frame: pd.DataFrame | None, frame_code: str | None, call: str) -> str:
+    """The expression "Show code" starts from for rows given to a view (``frame=``), empty when none were:
+    ``frame_code`` when the caller said how to load them, else a placeholder naming the argument."""
+    if frame is None:
+        return ""
+    return frame_code or f"frame  # the rows passed as {call}(frame=...)"
 
 
 def _short(value: Any) -> str:
@@ -85,6 +95,7 @@ class ProbeView:
         self.state = state if state is not None else SharedState()
         self.setup = setup
         self.shown = None
+        self.scored: pd.DataFrame | None = None  # rows given to the view (frame=): shown as they are, never scored
         self.condition = "empty"
         self.runner = Runner(description)
         self.banner = W.HTML(layout=W.Layout(display="none"))
@@ -108,6 +119,17 @@ class ProbeView:
 
     def _offer_items(self) -> None:
         """Views with an item menu refresh it here."""
+
+    def item_ids(self) -> list[str]:
+        """The ids this view has: its items', or those of the rows it was given."""
+        if self.scored is not None:
+            return [str(i) for i in pd.unique(self.scored[C.ITEM_ID])]
+        return [i.id for i in self.items]
+
+    def _item_shown(self) -> str:
+        """The selected item when this view has it, else the one its own menu shows."""
+        ids = self.item_ids()
+        return self.state.selected_item if self.state.selected_item in ids else (self.item.value or "")
 
     # --- running ----------------------------------------------------------------------------------
     def start(self, spec: Spec, work: Callable[[Job], Any]) -> Job:

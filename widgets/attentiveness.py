@@ -25,7 +25,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Debouncer, Job, Runner, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget
+from widgets._view import ProbeView, fig_widget, given_code
 from widgets.figures import attentiveness as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
@@ -52,15 +52,22 @@ class AttentivenessWidget(ProbeView):
     """Format toggles and a demonstrations slider; per-item stacked bars of the mass on each choice
     against the top invalid tokens; PMA against correctness; the layer curve (the mean over the first
     ``layer_items`` items, and the selected item's, computed for whichever item is selected); per-group
-    bars ("group by" any metadata column, e.g. subject) against the pooled value; an editable item."""
+    bars ("group by" any metadata column, e.g. subject) against the pooled value; an editable item.
+
+    Give a model and items (scored as the controls change), or scored rows (``frame=``, e.g. a finished
+    run's, with ``frame_code``: the expression that loads them, for "Show code"): then the controls pick
+    among the rows' formats and shots (first seed), nothing is scored, and what needs the model (layer
+    curve, editing) stays empty."""
 
     TERMS = ("PMA", "accuracy", "PMI", "length-normalised", "resolved", "greedy token invalid")
 
-    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *, pool: Sequence[Item] = (),
+    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
+                 frame: pd.DataFrame | None = None, frame_code: str | None = None, pool: Sequence[Item] = (),
                  state: SharedState | None = None, setup: Setup | None = None, max_shots: int = 4, seed: int = 0,
                  chunk_size: int = 8, layer_items: int = 16, run: bool = True) -> None:
         self.model, self.items, self.pool = model, list(items), list(pool)
         self._init_view(state, setup, "items")
+        self.scored, self.given = frame, given_code(frame, frame_code, "AttentivenessWidget")
         self.seed, self.chunk_size, self.layer_items = seed, chunk_size, layer_items
         self.rows = pd.DataFrame(columns=C.ATTENTIVENESS_COLUMNS)
         self.layers = pd.DataFrame(columns=C.LAYER_PMA_COLUMNS)
@@ -68,14 +75,16 @@ class AttentivenessWidget(ProbeView):
         self._layer_memo: dict[tuple, pd.DataFrame] = {}  # (model, heads, options, item) -> its layer rows
         self.edited_rows = self.rows
         self.edited_layers = self.layers
-        self.format = W.ToggleButtons(options=FORMATS, value="letters", description="format",
+        formats = FORMATS if frame is None else [str(f) for f in pd.unique(frame[C.FORMAT])]
+        self.format = W.ToggleButtons(options=formats, value=formats[0], description="format",
                                       style={"button_width": "auto"})
-        self.shots = W.IntSlider(value=0, min=0, max=min(max_shots, len(self.pool)), description="demos",
-                                 disabled=not self.pool)
-        self.shots_hint = W.HTML("" if self.pool else "<span style='color:#777;font-size:11px' title='demonstrations "
+        top = min(max_shots, len(self.pool)) if frame is None else int(frame[C.SHOTS].max())
+        self.shots = W.IntSlider(value=0 if frame is None else int(frame[C.SHOTS].min()), min=0, max=top,
+                                 description="demos", disabled=top == 0)
+        self.shots_hint = W.HTML("" if top else "<span style='color:#777;font-size:11px' title='demonstrations "
                                  "need a pool of items kept apart from the scored ones (pool=...)'>demos off: no "
                                  "demonstration pool</span>")
-        self.item = W.Dropdown(options=[i.id for i in self.items], description="item")
+        self.item = W.Dropdown(options=self.item_ids(), description="item")
         self.group = W.Dropdown(options=[NO_GROUP], value="", description="group by")
         self.metric = W.Dropdown(options=GROUP_METRICS, value="pma_mean", description="metric")
         self.question = W.Text(description="question", layout=W.Layout(width="95%"))
@@ -100,48 +109,63 @@ class AttentivenessWidget(ProbeView):
             box.observe(self._typed, "value")
         self.item.observe(lambda ch: setattr(self.state, "selected_item", ch["new"] or ""), "value")
         self.state.observe(self._selected, "selected_item")
-        self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
+        if frame is None:
+            self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
         edit = W.VBox([W.HTML("<b>Try an edited item</b> — scored as you type, shown beside the others (the data "
                               "set is unchanged)"), self.question, self.choices, self.item_runner.widget,
-                       self.edit_note])
+                       self.edit_note], layout=W.Layout(display="none" if frame is not None else None))
         half = W.Layout(width="50%", min_width="0")
         self.results = W.VBox([self.headline, self.bars_fig,
                                W.HBox([W.Box([self.scatter_fig], layout=half), W.Box([self.layer_fig], layout=half)]),
                                self.layer_runner.widget, W.HBox([self.group, self.metric]), self.group_fig])
         self.widget = W.VBox([self.style, W.HBox([self.format, self.shots, self.shots_hint],
                                                  layout=W.Layout(flex_flow="row wrap")),
-                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item, edit, self.caption])
-        if self.items:
-            start = self.state.selected_item if self.state.selected_item in self.item.options else self.items[0].id
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item, edit,
+                              self.caption])
+        if self.item.options:
+            start = self._item_shown() or self.item.options[0]
             self.item.value = start
-            self._fill(start)
-        if run and model is not None:
+            if frame is None:
+                self._fill(start)
+        if frame is not None or (run and model is not None):
             self.run()
 
     # --- work -------------------------------------------------------------------------------------
     def spec(self) -> AttentivenessSpec:
-        return AttentivenessSpec(setup=self.current_setup(self.items), heads=self.state.applied(),
+        return AttentivenessSpec(setup=self.current_setup(self.items), heads={} if self.given else self.state.applied(),
                                  fmt=self.format.value, shots=self.shots.value, seed=self.seed, pool=tuple(self.pool),
-                                 group=self.group.value, metric=self.metric.value)
+                                 group=self.group.value, metric=self.metric.value, given=self.given)
 
     def options(self) -> dict:
         return dict(fmt=self.format.value, shots=self.shots.value, seed=self.seed, pool=self.pool)
 
     def _offer_items(self) -> None:
         """The item menu lists the new items; the chosen item stays when it is still there."""
-        keep = self.item.value
-        self.item.options = [i.id for i in self.items]
-        self.item.value = keep if keep in self.item.options else (self.items[0].id if self.items else None)
+        keep, ids = self.item.value, self.item_ids()
+        self.item.options = ids
+        self.item.value = keep if keep in ids else (ids[0] if ids else None)
 
-    def run(self) -> Job:
+    def run(self) -> Job | None:
         """Score every item under the current format and shots in the background, streamed per chunk;
-        then the layer curves. Re-scores the edited item too."""
+        then the layer curves. Re-scores the edited item too. Given rows: show those of the current
+        format and shots (their first seed)."""
         spec, items = self.spec(), list(self.items)
+        if self.scored is not None:
+            self._pick_rows(spec)
+            return None
         selected = self._item_shown()
         job = self.start(spec, lambda job: self._work(job, spec, items, selected))
         if self.edited_rows is not None and len(self.edited_rows):
             self.run_edited()
         return job
+
+    def _pick_rows(self, spec: AttentivenessSpec) -> None:
+        f = self.scored
+        rows = f[(f[C.FORMAT] == spec.fmt) & (f[C.SHOTS] == spec.shots)]
+        if rows.empty:
+            self._failed(LookupError(f"the rows hold no {spec.fmt} prompts with {spec.shots} demonstrations"), spec)
+            return
+        self._arrive((rows[rows[C.SEED] == rows[C.SEED].min()].reset_index(drop=True), None), spec, True)
 
     def run_edited(self) -> Job | None:
         """Score the item in the edit box (called by the debouncer)."""
@@ -196,7 +220,8 @@ class AttentivenessWidget(ProbeView):
     # --- views ------------------------------------------------------------------------------------
     def _bars(self) -> go.Figure:
         both = pd.concat([self.edited_rows, self.rows], ignore_index=True) if len(self.edited_rows) else self.rows
-        k_max = max([i.k for i in self.items] + [int(k) for k in self.edited_rows[C.K]] + [2])
+        ks = [i.k for i in self.items] if self.scored is None else [int(self.scored[C.K].max())]
+        k_max = max(ks + [int(k) for k in self.edited_rows[C.K]] + [2])
         choices = {i.id: i.choices for i in self.items}
         if len(self.edited_rows):
             edited = parse_item(self.question.value, self.choices.value) if self.choices.value.strip() else None
@@ -241,7 +266,7 @@ class AttentivenessWidget(ProbeView):
         self.headline.value = ""
 
     def _partial_count(self) -> str:
-        return f" ({self.rows[C.ITEM_ID].nunique()} of {len(self.items)} items scored)"
+        return f" ({self.rows[C.ITEM_ID].nunique()} of {len(self.item_ids())} items scored)"
 
     def _show_groups(self) -> None:
         """Per-group bars of the chosen metric against its value over all items (from the kept rows)."""
@@ -269,10 +294,6 @@ class AttentivenessWidget(ProbeView):
         n_mean = min(self.layer_items, len(self.items))
         refresh(self.layer_fig, F.layer_curve(self.layers, self._item_shown(), extra=extra, n_mean=n_mean))
 
-    def _item_shown(self) -> str:
-        ids = [i.id for i in self.items]
-        return self.state.selected_item if self.state.selected_item in ids else (self.item.value or "")
-
     def _layer_for(self, item_id: str) -> None:
         """Draw the selected item's layer curve, computing it first when it is not among those computed."""
         if self.shown is None or self.model is None or item_id in set(self.layers[C.ITEM_ID]):
@@ -297,7 +318,8 @@ class AttentivenessWidget(ProbeView):
         if change["new"] in self.item.options:
             if self.item.value != change["new"]:
                 self.item.value = change["new"]
-            self._fill(change["new"])
+            if self.scored is None:
+                self._fill(change["new"])
             self.edited_rows, self.edited_layers = self.rows.iloc[0:0], self.layers.iloc[0:0]
             self.edit_note.value = ""
             refresh(self.bars_fig, self._bars())

@@ -24,7 +24,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget
+from widgets._view import ProbeView, fig_widget, given_code
 from widgets.figures import calibration as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import ALIASES, DEFINITIONS, term
@@ -54,8 +54,7 @@ class CalibrationWidget(ProbeView):
                  setup: Setup | None = None, folds: int = 5, run: bool = True) -> None:
         self.model, self.items, self.formats, self.folds = model, list(items), list(formats), folds
         self._init_view(state, setup)
-        self.given = frame_code or ("frame  # the choice frame passed as CalibrationWidget(frame=...)"
-                                    if frame is not None else "")
+        self.scored, self.given = frame, given_code(frame, frame_code, "CalibrationWidget")
         self.frame = pd.DataFrame(columns=C.CHOICE_COLUMNS)
         self.scoring_runs = 0
         self._recal_cache: dict[tuple, pd.DataFrame] = {}

@@ -26,7 +26,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget
+from widgets._view import ProbeView, fig_widget, given_code
 from widgets.figures import chain as F
 from widgets.specs import ChainSpec
 
@@ -50,8 +50,7 @@ class ChainWidget(ProbeView):
                  run: bool = True) -> None:
         self.model, self.items, self.pool = model, list(items), list(pool)
         self._init_view(state, setup)
-        self.given = frame_code or ("frame  # the chain frame passed as ChainWidget(frame=...)"
-                                    if frame is not None else "")
+        self.scored, self.given = frame, given_code(frame, frame_code, "ChainWidget")
         self.frame = pd.DataFrame(columns=C.CHAIN_COLUMNS)
         self.agreement = pd.DataFrame(columns=C.CHAIN_AGREEMENT_COLUMNS)
         self.numbers: dict = {}

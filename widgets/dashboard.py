@@ -26,6 +26,7 @@ from widgets._state import SharedState
 from widgets.data_panel import DataPanel
 from widgets.export import export_bar
 from widgets.registry import VIEWS, View
+from widgets.run_view import RunView
 
 MODEL_CHOICES = [DEFAULT_MODEL, "gemma-3-270m"]
 
@@ -34,7 +35,7 @@ class Dashboard:
     """The app behind ``notebooks/explorer.ipynb``; ``Dashboard().widget`` is what Voila shows."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
-                 start: bool = True) -> None:
+                 start: bool = True, run: str | None = None) -> None:
         self.state = SharedState()
         self.models: dict[str, LoadedModel] = {}
         self.model: LoadedModel | None = None
@@ -61,9 +62,12 @@ class Dashboard:
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
                        "<span>How does the model answer multiple-choice questions? Pick a model and data, "
                        "then open a tab. Hover a term with a dotted underline for its definition.</span>")
+        self.runs = RunView(run or "", state=self.state)  # a finished run's scores, without the model
+        runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
+                           selected_index=0 if run else None)
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget],
                                             layout=W.Layout(flex_flow="row wrap")), self.message,
-                              self.data.widget, self.tabs], layout=W.Layout(width="100%"))
+                              self.data.widget, self.tabs, runs], layout=W.Layout(width="100%"))
         if start:
             self.load()
 

@@ -19,7 +19,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget
+from widgets._view import ProbeView, fig_widget, given_code
 from widgets.figures import permutation as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
@@ -42,15 +42,21 @@ class PermutationWidget(ProbeView):
     uniform, the item x order grid of predictions, accuracy before/after debiasing, the selected
     item's prompt under each order, and per-group bars ("group by": k or any metadata column, e.g.
     subject) against the pooled value. With several numbers of choices, the position views show one
-    k at a time (the "k" control)."""
+    k at a time (the "k" control).
+
+    Give a model and items (scored under the controls), or a scored permutation frame (``frame=``, e.g. a
+    finished run's rows, with ``frame_code``: the expression that loads it, for "Show code"): then nothing
+    is scored and the scoring controls are hidden."""
 
     TERMS = ("A-bias", "accuracy", "order-averaged", "circular", "PriDe", "consistency", "RStd (×100)", "χ² p")
 
-    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *, pool: Sequence[Item] = (),
+    def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
+                 frame: pd.DataFrame | None = None, frame_code: str | None = None, pool: Sequence[Item] = (),
                  state: SharedState | None = None, setup: Setup | None = None, chunk_size: int = 4,
                  n_boot: int = 200, run: bool = True) -> None:
         self.model, self.items, self.pool = model, list(items), list(pool)
         self._init_view(state, setup)
+        self.scored, self.given = frame, given_code(frame, frame_code, "PermutationWidget")
         self.chunk_size, self.n_boot = chunk_size, n_boot
         self.frame = pd.DataFrame(columns=C.PERMUTATION_COLUMNS)
         self.summary: dict | None = None
@@ -61,7 +67,7 @@ class PermutationWidget(ProbeView):
                                  disabled=not self.pool, tooltip=NO_POOL if not self.pool else "in-context demonstrations")
         self.shots_hint = W.HTML("" if self.pool else f"<span title='{NO_POOL}' style='color:#777;font-size:11px'>"
                                  "demos off: no demonstration pool</span>")
-        self.item = W.Dropdown(options=[i.id for i in self.items], description="item")
+        self.item = W.Dropdown(options=self.item_ids(), description="item")
         self.k = W.Dropdown(options=[], description="k", layout=W.Layout(width="140px", display="none"))
         self.group = W.Dropdown(options=[NO_GROUP], value="", description="group by")
         self.metric = W.Dropdown(options=GROUP_METRICS, value="accuracy", description="metric")
@@ -81,30 +87,33 @@ class PermutationWidget(ProbeView):
             control.observe(lambda _: self._show_groups(), "value")
         self.item.observe(lambda ch: self._pick(ch["new"]), "value")
         self.state.observe(self._selected, "selected_item")
-        self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
+        if frame is None:
+            self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
         self.results = W.VBox([self.headline, W.HBox([self.position_fig, self.accuracy_fig],
                                                      layout=W.Layout(width="100%")),
                                self.grid_fig, W.HBox([self.group, self.metric]), self.group_fig,
                                self.item, self.item_fig, self.detail], layout=W.Layout(width="100%"))
         for fig in (self.position_fig, self.accuracy_fig):
             fig.layout.width = None
-        controls = W.HBox([self.orders, self.labels, self.template, self.shots, self.shots_hint, self.k],
-                          layout=W.Layout(flex_flow="row wrap"))
+        scoring = [self.orders, self.labels, self.template, self.shots, self.shots_hint]
+        for control in scoring if frame is not None else ():
+            control.layout.display = "none"  # given rows: nothing to score
+        controls = W.HBox([*scoring, self.k], layout=W.Layout(flex_flow="row wrap"))
         self.widget = W.VBox([self.style, controls, self.runner.widget, self.banner, self.note, self.numbers_tag,
                               self.results,
                               self.caption])
         if self.state.selected_item in self.item.options:
             self.item.value = self.state.selected_item
-        if run and model is not None:
+        if frame is not None or (run and model is not None):
             self.run()
 
     # --- work -------------------------------------------------------------------------------------
     def spec(self) -> PermutationSpec:
         """The state of the controls (what a run now would show)."""
-        return PermutationSpec(setup=self.current_setup(self.items), heads=self.state.applied(), orders=self.orders.value,
-                               labels=self.labels.value, template=TEMPLATES[self.template.value],
-                               shots=self.shots.value, pool=tuple(self.pool), k=self.k.value,
-                               group=self.group.value, metric=self.metric.value)
+        return PermutationSpec(setup=self.current_setup(self.items), heads={} if self.given else self.state.applied(),
+                               orders=self.orders.value, labels=self.labels.value,
+                               template=TEMPLATES[self.template.value], shots=self.shots.value, pool=tuple(self.pool),
+                               k=self.k.value, group=self.group.value, metric=self.metric.value, given=self.given)
 
     def options(self) -> dict:
         """The probe options the controls stand for."""
@@ -112,13 +121,17 @@ class PermutationWidget(ProbeView):
 
     def _offer_items(self) -> None:
         """The item menu lists the new items; the chosen item stays when it is still there."""
-        keep = self.item.value
-        self.item.options = [i.id for i in self.items]
-        self.item.value = keep if keep in self.item.options else (self.items[0].id if self.items else None)
+        keep, ids = self.item.value, self.item_ids()
+        self.item.options = ids
+        self.item.value = keep if keep in ids else (ids[0] if ids else None)
 
-    def run(self) -> Job:
-        """Score the items under the current controls in the background, streaming per chunk."""
+    def run(self) -> Job | None:
+        """Score the items under the current controls in the background, streaming per chunk (given rows:
+        show them)."""
         spec, items = self.spec(), list(self.items)
+        if self.scored is not None:
+            self._arrive(self.scored, spec, True)
+            return None
         return self.start(spec, lambda job: self._work(job, spec, items))
 
     def _work(self, job: Job, spec: PermutationSpec, items: list[Item]) -> pd.DataFrame:
@@ -177,7 +190,7 @@ class PermutationWidget(ProbeView):
         self.headline.value = self.detail.value = ""
 
     def _partial_count(self) -> str:
-        return f" ({self.frame[C.ITEM_ID].nunique()} of {len(self.items)} items scored)"
+        return f" ({self.frame[C.ITEM_ID].nunique()} of {len(self.item_ids())} items scored)"
 
     def _show_k(self) -> None:
         """The position views for the chosen number of choices (all items when there is one k)."""
@@ -215,10 +228,6 @@ class PermutationWidget(ProbeView):
         return " · ".join(parts) + notes
 
     # --- selection --------------------------------------------------------------------------------
-    def _item_shown(self) -> str:
-        ids = [i.id for i in self.items]
-        return self.state.selected_item if self.state.selected_item in ids else (self.item.value or "")
-
     def _pick(self, item_id: str | None) -> None:
         if item_id:
             self.state.selected_item = item_id

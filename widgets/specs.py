@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from explorer import columns as C
 from explorer.items.item import Item
 from widgets._setup import items_literal, under
 from widgets._view import Spec
@@ -40,17 +41,24 @@ class AttentivenessSpec(Spec):
     pool: tuple[Item, ...] = ()
     group: str = ""
     metric: str = "pma_mean"
+    given: str = ""  # an expression for given attentiveness rows (no scoring: the first seed of fmt and shots)
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("group", "metric")
 
     def code(self) -> str:
         work = (f"rows = attentiveness(model, items, [{self.fmt!r}], shots=[{self.shots}], seeds=[{self.seed}], "
                 f"pool=pool)\n")
+        imports = "from explorer.metrics import summarize_attentiveness\n"
+        if self.given:
+            start = (f"import json\n\nimport pandas as pd\n\n{imports}\nrows = {self.given}\n"
+                     f"rows = rows[(rows[{C.FORMAT!r}] == {self.fmt!r}) & (rows[{C.SHOTS!r}] == {self.shots})]\n"
+                     f"rows = rows[rows[{C.SEED!r}] == rows[{C.SEED!r}].min()].reset_index(drop=True)\n")
+        else:
+            start = (self.setup.code() + imports + "from explorer.probes import attentiveness\n\n" + _pool(self.pool)
+                     + under(self.heads, work))
         group = (f"\nheadline['{self.metric} by {self.group}'] = {{str(k): v for k, v in summarize_attentiveness("
                  f"rows, by=[{self.group!r}], n_boot=0).set_index({self.group!r})[{self.metric!r}].items()}}\n"
                  if self.group else "")
-        return (self.setup.code() + "from explorer.metrics import summarize_attentiveness\n"
-                "from explorer.probes import attentiveness\n\n" + _pool(self.pool) + under(self.heads, work)
-                + "summary = summarize_attentiveness(rows, n_boot=0).iloc[0]\n"
+        return (start + "summary = summarize_attentiveness(rows, n_boot=0).iloc[0]\n"
                 + f"headline = {{key: float(summary[key]) for key in {list(ATTENTIVENESS_NUMBERS)!r}}}" + group
                 + "\nprint(json.dumps(headline, default=float))  # the numbers the view shows\n")
 
@@ -65,6 +73,7 @@ class PermutationSpec(Spec):
     k: int | None = None  # the number of choices the position views show (several ks only)
     group: str = ""
     metric: str = "accuracy"
+    given: str = ""  # an expression for a given permutation frame (no scoring)
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("k", "group", "metric")
 
     def options(self) -> dict:
@@ -78,9 +87,13 @@ class PermutationSpec(Spec):
         group = (f"headline['{self.metric} by {self.group}'] = {{str(k): v for k, v in group_table("
                  f"summarize_permutation(rows, by=[{self.group!r}], n_boot=0), [{self.metric!r}])"
                  f".set_index({self.group!r})[{self.metric!r}].items()}}\n" if self.group else "")
-        return (self.setup.code() + "from explorer.metrics import group_table, summarize_permutation\n"
-                "from explorer.probes import permutation_probe\n\n" + _pool(self.pool) + under(self.heads, work)
-                + "summary = summarize_permutation(rows, n_boot=0)\n"
+        imports = "from explorer.metrics import group_table, summarize_permutation\n"
+        if self.given:
+            start = f"import json\n\nimport pandas as pd\n\n{imports}\nrows = {self.given}\n"
+        else:
+            start = (self.setup.code() + imports + "from explorer.probes import permutation_probe\n\n"
+                     + _pool(self.pool) + under(self.heads, work))
+        return (start + "summary = summarize_permutation(rows, n_boot=0)\n"
                 + f"headline = {{key: summary[key] for key in {list(PERMUTATION_NUMBERS)!r}}}\n" + group
                 + "print(json.dumps(headline, default=float))  # the numbers the view shows\n")
 

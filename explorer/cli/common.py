@@ -7,19 +7,30 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from explorer import columns as C
 from explorer.errors import ExplorerError, SkippedItemsWarning
-from explorer.items import Item, load_source
-from explorer.items.records import INVALID
+from explorer.items.records import ANSWER_AS, INVALID
+from explorer.models.names import DTYPES
+
+if TYPE_CHECKING:  # parsing arguments (and --help) imports no pandas, torch or transformers
+    import pandas as pd
+
+    from explorer.items.item import Item
 
 DATA_HELP = ("items: a .jsonl, .json, .csv or .parquet file (question, choices, answer), a built-in set (capitals, "
              "arithmetic, mmlu), a Hugging Face dataset id (cais/mmlu, allenai/ai2_arc, ...) or a local copy of a "
              "hub dataset repo (a folder)")
+
+
+def load_model(name: str | None = None, **options: Any):
+    """:func:`explorer.models.load_model`, imported when a command runs (``--help`` stays fast)."""
+    from explorer.models.load import load_model as load  # noqa: PLC0415
+
+    return load(name, **options)
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +76,9 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") 
                        help="keep N items: the first N, or with --seed a seeded sample of N")
     group.add_argument("--seed", type=int, default=None, help=f"seed of the --limit sample{seed_help} (default 0 "
                        "for what the command draws; without it --limit keeps the first N)")
+    group.add_argument("--answer-as", choices=ANSWER_AS, default=None, help="read answers written as text that "
+                       "could be an index (or letter) and also a choice's text as an index or as text (default: such "
+                       "an answer is an error naming both readings)")
     group.add_argument("--invalid", choices=INVALID, default=None,
                        help="items a data set holds but lm-explorer refuses (a repeated choice, a gold out of range): "
                        "skip them with a warning (default for hub datasets and built-in sets) or raise (default for "
@@ -73,17 +87,19 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") 
 
 def load_data(args: argparse.Namespace) -> list[Item]:
     """The items the data arguments ask for; says what was loaded (and what was skipped) in one line each."""
+    from explorer.items.io import load_source  # noqa: PLC0415
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_source(args.data, config=args.config, split=args.split, fields=args.fields, n=args.limit,
-                             seed=args.seed, invalid=args.invalid)
+                             seed=args.seed, invalid=args.invalid, answer_as=args.answer_as)
     for w in caught:
         if issubclass(w.category, SkippedItemsWarning):
             print(f"lm-explorer {args.command}: warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not loaded.items:
-        raise ExplorerError(f"no items in {loaded.describe()}; give a data set with at least one item")
+        raise ExplorerError(f"no items in {loaded.describe()}. Fix: give a data set with at least one item")
     print(f"data: {loaded.describe()}", flush=True)
     return loaded.items
 
@@ -157,3 +173,52 @@ def write_json(data: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """Big models on one box (--dtype, --device-map, --max-memory) and runs over a Ray cluster
+    (--ray, --actors, --gpus-per-actor, --cpus-per-actor)."""
+    g = parser.add_argument_group("big models and clusters")
+    g.add_argument("--dtype", default=None, choices=sorted(DTYPES), help="float32 (default), bfloat16 or "
+                   "float16; bfloat16/float16 on the CPU report their largest probability difference from float32 once")
+    g.add_argument("--device-map", default=None, help="spread the model over devices (accelerate): 'auto' (GPUs, "
+                   "then CPU, then disk) or a JSON object mapping modules to a device, 'cpu' or 'disk'")
+    g.add_argument("--max-memory", default=None, help="with --device-map: limits per device, e.g. 0=70GiB,cpu=200GiB")
+    g.add_argument("--ray", default=None, metavar="ADDRESS|local", help="run over Ray (needs lm-explorer[scale]): "
+                   "'local' starts it on this machine, else a cluster address (ray://host:10001, auto). --out may "
+                   "then be a folder: a resumable parquet dataset (a file --out keeps it in FILE.run/ beside it)")
+    g.add_argument("--actors", type=int, default=None, help="with --ray: actors, each holding one model (default 2)")
+    g.add_argument("--gpus-per-actor", type=float, default=None, help="with --ray: GPUs per actor (default 0)")
+    g.add_argument("--cpus-per-actor", type=float, default=None,
+                   help="with --ray: CPUs per actor (default: this machine's cores shared out; 1 on a cluster)")
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``load_model``'s placement keywords from the arguments of :func:`add_scale_arguments`."""
+    if not getattr(args, "ray", None):
+        given = [f for f in ("actors", "gpus_per_actor", "cpus_per_actor") if getattr(args, f, None) is not None]
+        if given:
+            raise ExplorerError(f"--{given[0].replace('_', '-')} only applies with --ray. Fix: add --ray local "
+                                "(or a cluster address), or drop it")
+    device_map = getattr(args, "device_map", None)
+    if device_map and device_map.lstrip().startswith("{"):
+        try:
+            device_map = json.loads(device_map)
+        except json.JSONDecodeError as e:
+            raise ExplorerError(f"--device-map {args.device_map!r} is not valid JSON ({e.msg}). Fix: write e.g. "
+                                '\'{"model.embed_tokens": 0, "model.layers": "cpu", "lm_head": 0}\' or auto') from None
+    return {"dtype": getattr(args, "dtype", None), "device_map": device_map,
+            "max_memory": _memory(getattr(args, "max_memory", None))}
+
+
+def _memory(text: str | None) -> dict[int | str, str] | None:
+    """``0=70GiB,cpu=200GiB`` -> {0: "70GiB", "cpu": "200GiB"}."""
+    if not text:
+        return None
+    out: dict[int | str, str] = {}
+    for part in text.split(","):
+        device, _, amount = part.partition("=")
+        if not amount:
+            raise ExplorerError(f"--max-memory {text!r}: write device=amount pairs, e.g. 0=70GiB,cpu=200GiB")
+        out[int(device) if device.strip().isdigit() else device.strip()] = amount.strip()
+    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from explorer.errors import FormatError
-from explorer.items import load_items
 from explorer.prompts.demos import split_pool
 from explorer.prompts.format import NAMED_FORMATS
 
@@ -42,6 +41,8 @@ def add_demonstration_arguments(parser: argparse.ArgumentParser) -> None:
 def demonstration_split(args: argparse.Namespace, items: list) -> tuple[list, list, dict]:
     """(pool, scored items, description): --demos, a seeded split of --data, or no pool at 0 shots."""
     if args.demos:
+        from explorer.items.io import load_items  # noqa: PLC0415
+
         pool = load_items(args.demos)
         return pool, items, {"source": "file", "path": args.demos, "n_pool": len(pool)}
     if max(args.shots) == 0:

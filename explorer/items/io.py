@@ -21,12 +21,12 @@ import pandas as pd
 
 from explorer.errors import DataError, ItemError
 from explorer.items.builtin import DATASETS, builtin_items
+from explorer.items.files import FILE_TYPES, read_records
 from explorer.items.hub import describe, load_split, pick_split
 from explorer.items.item import Item
-from explorer.items.records import Invalid, items_from_records, unique, warn_skipped
+from explorer.items.records import AnswerAs, Invalid, items_from_records, unique, warn_skipped
 from explorer.items.sampling import sample
 
-FILE_TYPES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")  # "name" or "owner/name"
 BENCHMARK_KINDS = ("dataset", "builtin")  # where invalid items are skipped by default
 
@@ -63,14 +63,15 @@ class Loaded:
 
 def load_items(source: Any, *, config: str | None = None, split: str | None = None,
                fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-               seed: int | None = None, invalid: Invalid | None = None) -> list[Item]:
+               seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> list[Item]:
     """Items from ``source`` (see :func:`load_source`, which also says where they came from)."""
-    return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid).items
+    return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid,
+                       answer_as=answer_as).items
 
 
 def load_source(source: Any, *, config: str | None = None, split: str | None = None,
                 fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-                seed: int | None = None, invalid: Invalid | None = None) -> Loaded:
+                seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> Loaded:
     """Load items and describe what was loaded.
 
     ``source``: a path (``.jsonl``/``.json``/``.csv``/``.parquet``), a folder holding a copy of a hub
@@ -82,6 +83,9 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
     ``choices`` may be a list of columns. ``n``: keep n items, the first n or, with ``seed``, n drawn
     with it (in source order). ``invalid``: ``"raise"`` or ``"skip"`` rows that make no valid item
     (default: skip for benchmarks, raise for your own data; see the module docstring).
+    ``answer_as``: how to read a gold answer written as text that could be an index or a letter and
+    also a choice's text (choices ``1|2|3``, answer ``2``): ``"index"`` or ``"text"``; unset, such an
+    answer is an error naming both readings (a typed number is always an index).
     """
     kind, name, config, split, records, where = _open(source, config, split)
     label = describe(name, config, split)
@@ -92,7 +96,7 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
         columns = list(records.column_names) if getattr(records, "column_names", None) else None
         tag = name if kind == "dataset" and isinstance(source, (str, Path)) else None  # metadata "dataset"
         items, skipped, found = items_from_records(records, label=label, columns=columns, fields=fields, dataset=tag,
-                                                   invalid=policy, where=where)
+                                                   invalid=policy, where=where, answer_as=answer_as)
         schema = found.name if found is not None else None
     warn_skipped(label, skipped, len(items) + len(skipped))
     return Loaded(sample(items, n, seed), name, "records" if kind == "items" else kind, config, split, schema,
@@ -129,7 +133,7 @@ def _open_text(text: str, config: str | None, split: str | None) -> tuple[str, s
         return "dataset", path.resolve().name, config, split, ds, "dataset row"
     if path.is_file():
         _no_dataset_options(f"{path.name!r} (a file)", config, split)
-        return "file", str(path), None, None, _read_file(path), f"{path.name} line" if path.suffix.lower() in (
+        return "file", str(path), None, None, read_records(path), f"{path.name} line" if path.suffix.lower() in (
             ".jsonl", ".ndjson") else f"{path.name} row"
     if text in DATASETS:
         _no_dataset_options(f"{text!r} (a built-in set)", config, split)
@@ -146,30 +150,6 @@ def _no_dataset_options(label: str, config: str | None, split: str | None) -> No
         if value is not None:
             raise DataError(label, key, f"{key} {value!r} was given, but only datasets have configs and splits",
                             f"leave out {key}= (CLI --{key}), or give a hub id or a dataset folder")
-
-
-def _read_file(path: Path) -> list[dict]:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        records = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
-                                "write one JSON object per line") from None
-        return records
-    if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, list) else data["items"]
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
-    if suffix == ".parquet":
-        return pd.read_parquet(path).to_dict("records")
-    raise DataError(repr(str(path)), "source", f"unknown items file type {suffix!r}",
-                    f"use one of {', '.join(FILE_TYPES)}, or a dataset folder")
 
 
 def items_to_frame(items: Sequence[Item]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ column and the fix; ``invalid="skip"`` leaves them out and says so once (:func:`
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -20,6 +21,8 @@ from explorer.items.schemas import Schema, detect, is_scalar, placement
 
 Invalid = Literal["raise", "skip"]
 INVALID = ("raise", "skip")
+AnswerAs = Literal["index", "text"]
+ANSWER_AS = ("index", "text")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -44,13 +47,28 @@ def parse_choices(value: Any, item_id: str, column: str) -> tuple[tuple[str, ...
         value = value.tolist()
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise ItemError(item_id, column, f"is a {type(value).__name__}", "give a list of strings")
-    choices = tuple("" if c is None else c if isinstance(c, str) else str(c) for c in value)
-    return choices, labels
+    return tuple(as_text(c, item_id, column) for c in value), labels
 
 
-def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | None, item_id: str,
-                 column: str) -> int | None:
-    """The gold index from a label of the choices, a 0-based index, a letter or the gold choice's text."""
+def as_text(value: Any, item_id: str, column: str) -> str:
+    """A question or choice as text: a string as it is, None as "" (refused later as empty), a finite
+    number written out; NaN or infinity is an error (a gap or an overflow, not text)."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise ItemError(item_id, column, f"holds {value!r}, not text", "write the text (a missing value cannot be "
+                        "shown to the model)")
+    return str(value)
+
+
+def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | None, item_id: str, column: str,
+                 answer_as: AnswerAs | None = None) -> int | None:
+    """The gold index from a label of the choices, a 0-based index, a letter or the gold choice's text.
+
+    A typed integer (JSON number, an int column) is an index. Text is read as an index (``"2"``,
+    or a letter ``"B"``) and as a choice's text; when both readings exist and disagree (choices
+    ``1|2|3`` with answer ``2``) it is an error naming both, unless ``answer_as`` says which.
+    """
     if value is None or (isinstance(value, float) and value != value) or value == "":
         return None
     if labels is not None and str(value).strip() in labels:  # ARC's labels may be "1".."4": labels first
@@ -58,22 +76,42 @@ def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | Non
     if isinstance(value, bool):
         raise ItemError(item_id, column, f"{value!r} is a boolean", "use a 0-based index, a letter or the choice text")
     if isinstance(value, (int, float)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
-        if float(value) != int(value):
+        if not math.isfinite(float(value)) or float(value) != int(value):
             raise ItemError(item_id, column, f"{value!r} is not a whole number", "use a 0-based choice index")
+        if answer_as == "text":
+            raise ItemError(item_id, column, f"{value!r} is a number, but answer_as='text' reads answers as choice "
+                            "text", "write the gold choice's text, or leave answer_as unset")
         return int(value)  # pandas turns an int column with gaps into floats
     text = str(value).strip()
+    readings: dict[str, int] = {}
     if text.lstrip("-").isdigit():
-        return int(text)
-    if len(text) == 1 and text.isalpha() and text not in choices:
-        return LETTERS.index(text.upper())
+        readings["index"] = int(text)
+    elif len(text) == 1 and text.isalpha():
+        readings["index"] = LETTERS.index(text.upper())
     if text in choices:
-        return list(choices).index(text)
+        readings["text"] = list(choices).index(text)
+        if not 0 <= readings.get("index", 0) < len(choices):  # no choice at that index: only the text reading
+            del readings["index"]
+    if answer_as is not None:
+        if answer_as not in readings:
+            way = "an index or a letter" if answer_as == "index" else "one of the choices"
+            raise ItemError(item_id, column, f"{value!r} is not {way} (answer_as={answer_as!r})",
+                            "fix the answer, or change answer_as")
+        return readings[answer_as]
+    if len(set(readings.values())) > 1:
+        i, t = readings["index"], readings["text"]
+        raise ItemError(item_id, column, f"{value!r} reads two ways: as an index, choice {i} ({choices[i]!r}); as "
+                        f"text, choice {t} "
+                        f"({choices[t]!r})", "say which with answer_as='index' or answer_as='text' "
+                        "(CLI --answer-as index|text)")
+    if readings:
+        return next(iter(readings.values()))
     raise ItemError(item_id, column, f"{value!r} is neither a label, an index, a letter nor one of the choices",
                     "use a 0-based index, a label letter or the exact text of the gold choice")
 
 
 def to_item(rec: Mapping[str, Any], schema: Schema, row: int, *, dataset: str | None = None,
-            where: str = "row") -> Item:
+            where: str = "row", answer_as: AnswerAs | None = None) -> Item:
     """One row as an item (row counts from 1; it names items without an id column)."""
     raw_id = rec.get(schema.id)
     item_id = str(raw_id) if raw_id not in (None, "") else f"item-{row}"
@@ -91,9 +129,9 @@ def to_item(rec: Mapping[str, Any], schema: Schema, row: int, *, dataset: str | 
         value = rec[schema.choices] if isinstance(schema.choices, str) else [rec[c] for c in schema.choices]
         choices, labels = parse_choices(value, item_id, choice_col)
         gold = rec.get(answer_col) if answer_col else None
-        answer = None if _no_gold(gold, schema) else parse_answer(gold, choices, labels, item_id, answer_col)
-    question = rec[schema.question]
-    question = question if isinstance(question, str) else "" if question is None else str(question)
+        answer = None if _no_gold(gold, schema) else parse_answer(gold, choices, labels, item_id, answer_col,
+                                                                           answer_as)
+    question = as_text(rec[schema.question], item_id, schema.question)
     if schema.shuffle and answer is not None:
         order = placement(schema, question, len(choices))
         choices, answer = tuple(choices[o] for o in order), order.index(answer)
@@ -119,13 +157,15 @@ def _field_of(schema: Schema, column: str) -> str:
 
 def items_from_records(records: Iterable[Mapping[str, Any]], *, label: str, columns: Sequence[str] | None = None,
                        fields: Mapping[str, Any] | None = None, dataset: str | None = None,
-                       invalid: Invalid = "raise", where: str = "row"
+                       invalid: Invalid = "raise", where: str = "row", answer_as: AnswerAs | None = None
                        ) -> tuple[list[Item], list[ItemError], Schema | None]:
     """(items, the errors of skipped rows, the schema used). The schema is detected from ``columns``
     (else the first row's keys); ``label`` names the data set in errors; ``dataset`` is added to each
     item's metadata (unless a column of that name exists)."""
     if invalid not in INVALID:
         raise DataError(label, "invalid", f"{invalid!r} is not a policy for invalid items", f"use one of {INVALID}")
+    if answer_as not in (None, *ANSWER_AS):
+        raise DataError(label, "answer_as", f"{answer_as!r} is not a way to read answers", f"use one of {ANSWER_AS}")
     items: list[Item] = []
     skipped: list[ItemError] = []
     schema: Schema | None = None
@@ -135,7 +175,7 @@ def items_from_records(records: Iterable[Mapping[str, Any]], *, label: str, colu
         if schema is None:
             schema = detect(columns if columns is not None else list(rec), label, fields)
         try:
-            items.append(to_item(rec, schema, row, dataset=dataset, where=where))
+            items.append(to_item(rec, schema, row, dataset=dataset, where=where, answer_as=answer_as))
         except ItemError as e:
             if invalid == "raise":
                 raise e.within(label) from None

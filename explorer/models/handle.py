@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +21,9 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from explorer.models.architecture import ModelParts
+from explorer.models.architecture import ModelParts, materialized
 from explorer.models.live import WeightsWatch, foreign_hooks, tokenizer_fingerprint
+from explorer.models.precision import PrecisionCheck
 
 
 @dataclass
@@ -30,7 +31,8 @@ class LoadedModel:
     """What every probe takes as its model argument.
 
     ``state_key()`` identifies the model *and* any intervention active on it, so cached results
-    computed under an intervention are never confused with clean ones.
+    computed under an intervention are never confused with clean ones. ``precision`` is set for a
+    reduced-precision model on the CPU: the engine calls :meth:`check_precision` on what it scores.
     """
 
     model: PreTrainedModel
@@ -38,6 +40,7 @@ class LoadedModel:
     name: str
     source: str
     fingerprint: str
+    precision: PrecisionCheck | None = None
     parts: ModelParts = field(init=False)
     own_hook_ids: set[int] = field(default_factory=set, init=False, repr=False)  # see interventions.hooks
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
@@ -77,7 +80,14 @@ class LoadedModel:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        """Where inputs go: the input embedding's device (with a ``device_map``, its execution device)."""
+        return self.parts.input_device()
+
+    def check_precision(self, sequences: Sequence[Sequence[int]]) -> None:
+        """Compare against float32 on these token sequences, once, when a precision check is pending
+        and no intervention is active on this thread (the float32 reference runs clean)."""
+        if self.precision is not None and not self.precision.done and not self._interventions:
+            self.precision(self.model, sequences, input_device=self.device)
 
     def state_key(self) -> str:
         """Fingerprint, then ``edited:...`` when a parameter changed since loading, then this thread's
@@ -104,6 +114,7 @@ class LoadedModel:
     def info(self) -> dict[str, Any]:
         """Architecture and size, for ``lm-explorer info`` and the dashboard."""
         p = self.parts
+        dispatched = getattr(self.model, "hf_device_map", None)
         return {
             "name": self.name, "source": self.source, "architecture": type(self.model).__name__,
             "model_type": p.model_type, "parameters": sum(t.numel() for t in self.model.parameters()),
@@ -111,6 +122,8 @@ class LoadedModel:
             "d_model": p.d_model, "vocab": self.model.get_output_embeddings().weight.shape[0],
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."), "device": str(self.device),
             "fingerprint": self.fingerprint[:16],
+            **({"device_map": ", ".join(f"{k or 'all'}: {v}" for k, v in dispatched.items())} if dispatched else {}),
+            **({"precision_check": str(self.precision.report)} if self.precision and self.precision.done else {}),
         }
 
 
@@ -123,6 +136,9 @@ def weights_fingerprint(model: PreTrainedModel) -> str:
     h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
+            if tensor.device.type == "meta":  # offloaded by a device_map: read from the offload store
+                owner, _, attr = name.rpartition(".")
+                tensor = materialized(model.get_submodule(owner), attr)
             flat = tensor.detach().reshape(-1)
             sample = flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy()
             h.update(name.encode())

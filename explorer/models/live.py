@@ -7,6 +7,8 @@ scoring call (milliseconds for a 135M model):
 - every parameter's version counter and storage address (an in-place op through the parameter,
   ``load_state_dict``, ``.to()``), and a strided sample of its values (edits through ``.data``,
   which version counters do not see; the stride is prime, so a sample crosses rows and columns);
+  weights offloaded by a ``device_map`` live in accelerate's store, not in the model, and are not
+  watched;
 - the tokenizer's size and chat template (tokens added after loading).
 """
 
@@ -62,7 +64,9 @@ class WeightsWatch:
         return h.hexdigest()
 
     def _state(self) -> tuple:
-        tensors = tuple((id(p), p.data_ptr(), p._version) for p in self.model.parameters())
+        # Offloaded weights (a device_map's "cpu"/"disk" entries) sit on "meta" between passes, and
+        # accelerate swaps their parameter objects on every pass: they are not ours to watch.
+        tensors = tuple((id(p), p.data_ptr(), p._version) for p in self.model.parameters() if p.device.type != "meta")
         tok = (len(self.tokenizer), str(getattr(self.tokenizer, "chat_template", None)))
         return tensors, tok, self._sample_digest()
 

@@ -44,6 +44,11 @@ def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str, *, carry
     ``carry``: more columns, constant within a prompt (the items' metadata), kept in the key rows."""
     gid = frame.groupby(list(keys), sort=False, dropna=False).ngroup().to_numpy()
     pos = frame[C.POSITION].to_numpy(dtype=int)
+    twice = pd.DataFrame({"prompt": gid, "position": pos}).duplicated().to_numpy()
+    if twice.any():
+        raise ItemError(str(frame[C.ITEM_ID].to_numpy()[int(np.argmax(twice))]), "id", "two rows of this item's "
+                        "prompt hold the same position: two items share the id and the prompt",
+                        "give every item its own id (or drop the repeated item)")
     values = np.full((gid.max() + 1, pos.max() + 1), np.nan)
     values[gid, pos] = frame[value].to_numpy(dtype=float)
     gold = np.full(gid.max() + 1, -1)
@@ -212,6 +217,11 @@ def debias_orders(frame: pd.DataFrame, *, keep: Sequence[str] = (C.FORMAT, C.SHO
     out = g.agg(**{C.PROB_NORM: (C.PROB_NORM, "mean"), C.PROB: (C.PROB, "mean"), C.CHOICE: (C.CHOICE, "first"),
                    C.IS_GOLD: (C.IS_GOLD, "first"), C.K: (C.K, "first"), C.SEED: (C.SEED, "first"),
                    C.N_ORDERS: (C.PROMPT, "nunique"), **{c: (c, "first") for c in meta}}).reset_index()
+    texts = frame.groupby([C.ITEM_ID, C.CHOICE_INDEX], sort=False)[C.CHOICE].nunique()
+    if texts.gt(1).any():
+        item = texts[texts.gt(1)].index[0][0]
+        raise ItemError(str(item), "id", "its orders show different texts for one original choice: two different "
+                        "items share this id", "give every item its own id before averaging over orders")
     if g[C.IS_GOLD].nunique(dropna=False).gt(1).any():
         raise ValueError("the gold answer differs between orders of one item; were the orders' frames mixed up?")
     out[C.POSITION] = out[C.CHOICE_INDEX]

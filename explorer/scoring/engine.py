@@ -175,6 +175,8 @@ def run_requests(
         if r.key not in found and r.key not in todo:
             todo[r.key] = r
     ordered = sorted(todo.values(), key=lambda r: r.ids)  # neighbours share prefixes
+    if ordered:
+        model.check_precision([r.ids for r in ordered])  # once, for a reduced-precision model on CPU
     total, done = len(ordered), 0
     if progress is not None:
         progress(0, total)

@@ -16,8 +16,9 @@ from transformers import DynamicCache
 from explorer.models.handle import LoadedModel
 from explorer.scoring.trie import Node, build_tree, levels
 
-# A node's own keys and values, all layers in one tensor: [layers, 2 (k, v), kv_heads, tokens, head_dim]
-KV = torch.Tensor
+# A node's own keys and values: one tensor per run of consecutive layers on one device (a single
+# tensor unless a device_map spreads the layers): each [layers in run, 2 (k, v), kv_heads, tokens, head_dim]
+KV = list[torch.Tensor]
 
 
 def forward_tree(
@@ -38,7 +39,7 @@ def forward_tree(
     gathered: dict[int, list[torch.Tensor | None]] = {r: [None] * len(p) for r, p in enumerate(positions)}
     for r in [r for r, n in pending.items() if n == 0]:
         del pending[r]
-        yield r, torch.empty(0, model.parts.unembedding().shape[0])
+        yield r, torch.empty(0, model.model.get_output_embeddings().weight.shape[0])
     kv: dict[Node, KV] = {}  # each node's own keys/values, kept while its subtree runs (callers chunk)
     for level in levels(tops):
         level = sorted(level, key=lambda n: (len(n.tokens), n.start))
@@ -64,7 +65,7 @@ def _path(node: Node) -> list[Node]:
 
 @torch.inference_mode()
 def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
-    parts, device = model.parts, model.device
+    parts, device = model.parts, model.device  # device: where input ids go (the embedding's)
     n = len(batch)
     past_len = [b.start for b in batch]
     new_len = [len(b.tokens) for b in batch]
@@ -77,7 +78,7 @@ def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> lis
         mask[row, p_max - past_len[row] : p_max + new_len[row]] = 1
     position_ids = torch.tensor(past_len).unsqueeze(1) + torch.arange(t_max).unsqueeze(0)
 
-    past = _padded_past(batch, kv, p_max, device) if p_max else None  # [layers, 2, n, kv_heads, p_max, head_dim]
+    past = _padded_past(batch, kv, p_max) if p_max else None  # per layer [2, n, kv_heads, p_max, head_dim]
     cache = DynamicCache(ddp_cache_data=[(layer[0], layer[1]) for layer in past] if past is not None else None)
     out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask.to(device),
                              position_ids=position_ids.to(device), cache=cache, use_cache=True)
@@ -85,9 +86,10 @@ def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> lis
 
     parents = [row for row, node in enumerate(batch) if node.children]
     if parents:  # keep each inner node's own keys/values for its children
-        own = torch.stack([torch.stack([layer.keys[:, :, p_max:], layer.values[:, :, p_max:]]) for layer in cache.layers])
-        for row in parents:  # own: [layers, 2, n, kv_heads, t_max, head_dim]
-            kv[batch[row]] = own[:, :, row, :, : new_len[row]].clone()
+        own = [torch.stack([torch.stack([layer.keys[:, :, p_max:], layer.values[:, :, p_max:]]) for layer in run])
+               for run in _device_runs(cache.layers)]  # each [layers in run, 2, n, kv_heads, t_max, head_dim]
+        for row in parents:
+            kv[batch[row]] = [o[:, :, row, :, : new_len[row]].clone() for o in own]
 
     rows, offsets, owners = [], [], []
     for row, node in enumerate(batch):
@@ -97,21 +99,35 @@ def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> lis
             owners.append((r, slot))
     if not rows:
         return []
-    picked = hidden[torch.tensor(rows, device=device), torch.tensor(offsets, device=device)]  # [m, d_model]
+    at = hidden.device  # the last block's device under a device_map
+    picked = hidden[torch.tensor(rows, device=at), torch.tensor(offsets, device=at)]  # [m, d_model]
     logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
 
-def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int, device: torch.device) -> torch.Tensor:
-    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``:
-    [layers, 2, rows, kv_heads, p_max, head_dim]."""
-    ref = next(iter(kv.values()))
-    n_layers, _, heads, _, dim = ref.shape
-    past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim, device=device)
-    for row, node in enumerate(batch):
-        at = p_max - node.start
-        for anc in _path(node):
-            seg = kv[anc]
-            past[:, :, row, :, at : at + seg.shape[3]] = seg
-            at += seg.shape[3]
-    return past
+def _device_runs(layers: Sequence) -> list[list]:
+    """Consecutive cache layers grouped by the device their keys live on (one group on one device)."""
+    runs: list[list] = []
+    for layer in layers:
+        if runs and runs[-1][0].keys.device == layer.keys.device:
+            runs[-1].append(layer)
+        else:
+            runs.append([layer])
+    return runs
+
+
+def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int) -> list[torch.Tensor]:
+    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``, one tensor per
+    layer on that layer's device: [2, rows, kv_heads, p_max, head_dim]."""
+    out = []
+    for run, ref in enumerate(next(iter(kv.values()))):
+        n_layers, _, heads, _, dim = ref.shape
+        past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim)
+        for row, node in enumerate(batch):
+            at = p_max - node.start
+            for anc in _path(node):
+                seg = kv[anc][run]
+                past[:, :, row, :, at : at + seg.shape[3]] = seg
+                at += seg.shape[3]
+        out.extend(past.unbind(0))
+    return out

@@ -29,7 +29,7 @@ def plain_label_logprobs(model, prompt: str, k: int) -> np.ndarray:
 def test_cli_on_a_3_4_5_choice_mix(smollm2, hub, tmp_path, monkeypatch):
     import explorer.cli.commands.permutation as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: smollm2)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: smollm2)
     out, summ = tmp_path / "rows.csv", tmp_path / "summary.json"
     assert main(["permutation", "--data", str(hub["arc"]), "--config", "ARC-Challenge", "--split", "test",
                  "--orders", "all", "--out", str(out), "--summary", str(summ), "--n-boot", "100"]) == 0

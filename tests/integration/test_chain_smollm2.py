@@ -113,7 +113,7 @@ def test_cloze_circular_accuracy_equals_plain_accuracy(smollm2):
 def test_smece_equals_relplot_on_the_models_confidences(smollm2, tmp_path, monkeypatch):
     import explorer.cli.commands.calibration as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: smollm2)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: smollm2)
     items = capitals(10, seed=1)
     summary = tmp_path / "s.json"
     assert main(["calibration", "--data", str(save_jsonl(items, tmp_path / "i.jsonl")), "--format", "cloze",
@@ -127,7 +127,7 @@ def test_smece_equals_relplot_on_the_models_confidences(smollm2, tmp_path, monke
 def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.chain as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: smollm2)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: smollm2)
     items = capitals(6, seed=3)
     out, summ = tmp_path / "rows.parquet", tmp_path / "summary.json"
     assert main(["chain", "--data", str(save_jsonl(items, tmp_path / "i.jsonl")), "--format", "letters,cloze",

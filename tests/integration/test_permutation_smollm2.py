@@ -55,7 +55,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.permutation as cmd
 
     asked = []
-    monkeypatch.setattr(cmd, "load_model", lambda name: asked.append(name) or smollm2)  # loading is tested apart
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: asked.append(name) or smollm2)  # tested apart
     items = capitals(3, seed=4)
     data = save_jsonl(items, tmp_path / "items.jsonl")
     out, summ = tmp_path / "rows.csv", tmp_path / "summary.json"
@@ -79,7 +79,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
 def test_cli_bad_orders(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.permutation as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: smollm2)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: smollm2)
     data = save_jsonl(capitals(2), tmp_path / "items.jsonl")
     code = main(["permutation", "--data", str(data), "--orders", "30", "--out", str(tmp_path / "r.csv"),
                  "--summary", str(tmp_path / "s.json")])

@@ -99,7 +99,7 @@ def cli(tiny, monkeypatch, tmp_path):
     import explorer.cli.commands.chain as cmd
 
     models = {"tiny-a": tiny, "tiny-b": tiny_model("llama", seed=1)}
-    monkeypatch.setattr(cmd, "load_model", lambda name: models[name or "tiny-a"])
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: models[name or "tiny-a"])
     return save_jsonl(items(12), tmp_path / "items.jsonl"), tmp_path / "rows.csv", tmp_path / "summary.json"
 
 

@@ -62,7 +62,7 @@ def test_summary_interval_and_gold_less_items():
 def cli(tiny, monkeypatch, tmp_path):
     import explorer.cli.commands.permutation as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: tiny)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: tiny)
     return save_jsonl(items(6), tmp_path / "items.jsonl"), tmp_path / "rows.csv", tmp_path / "summary.json"
 
 

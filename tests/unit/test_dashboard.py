@@ -16,6 +16,7 @@ from explorer import columns as C
 from explorer.probes.permutation import permutation_probe
 from explorer.scoring import ResultCache, default_cache
 from tests.tiny import tiny_model
+from widgets._plot import model_lock
 from widgets.dashboard import Dashboard
 from widgets.export import frame_bytes
 from widgets.registry import VIEWS, view
@@ -76,8 +77,9 @@ def test_exports_and_code_record_the_intervention(dash):
     buttons[0].click()  # CSV
     frame = pd.read_csv(io.BytesIO(_download(buttons[-1].value)), keep_default_na=False)
     assert list(frame["view_intervention"]) == [""] * 4 and w.banner.layout.display == "none"
-    dash.state.heads, dash.state.apply_intervention = HEADS, True
-    assert w.condition == "stale" and "lmx-stale" in w.results._dom_classes  # old numbers greyed at once
+    with model_lock(dash.model):  # the new work waits here, so the page right after the change is what is checked
+        dash.state.heads, dash.state.apply_intervention = HEADS, True
+        assert w.condition == "stale" and "lmx-stale" in w.results._dom_classes  # old numbers greyed at once
     w.runner.wait(120)
     assert w.condition == "fresh" and "lmx-stale" not in w.results._dom_classes
     assert w.banner.layout.display is None and "L1H0×0" in w.banner.value

@@ -26,7 +26,7 @@ def cli(tiny, monkeypatch, tmp_path):
     import explorer.cli.commands.score as score
 
     for module in (att, cal, perm, score):
-        monkeypatch.setattr(module, "load_model", lambda name: tiny)
+        monkeypatch.setattr(module, "load_model", lambda name, **placement: tiny)
     return tmp_path / "rows.csv", tmp_path / "summary.json"
 
 

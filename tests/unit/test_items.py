@@ -61,7 +61,8 @@ def test_load_jsonl_csv_dataframe_and_list_agree(tmp_path):
     frame = pd.DataFrame([{"id": "a", "question": "What is 1 + 1?", "choices": ["1", "2", "3"], "answer": 1},
                           {"id": "b", "question": "What is 1 + 1?", "choices": ["p", "q"], "answer": None}])
     for source in (jsonl, csv, frame, [dict(r) for r in frame.to_dict("records")]):
-        loaded = load_items(source)
+        # the CSV's answer "1" could be index 1 or the choice "1": it must say which
+        loaded = load_items(source, answer_as="index") if source is csv else load_items(source)
         assert [(i.id, i.choices, i.answer) for i in loaded] == [("a", ("1", "2", "3"), 1), ("b", ("p", "q"), None)]
 
 
@@ -139,3 +140,33 @@ def test_save_jsonl_roundtrip_keeps_metadata(tmp_path):
     assert [(i.id, i.choices, i.answer, i.metadata["country"]) for i in back] == \
         [(i.id, i.choices, i.answer, i.metadata["country"]) for i in items]
     assert json.loads((tmp_path / "c.jsonl").read_text().splitlines()[0])["dataset"] == "capitals"
+
+
+def test_an_answer_that_reads_as_an_index_and_as_a_choice_is_an_error_naming_both(tmp_path):
+    csv = tmp_path / "nums.csv"
+    csv.write_text('id,question,choices,answer\nn1,Which is two?,1|2|3,2\n', encoding="utf-8")
+    with pytest.raises(ItemError, match=r"'2' reads two ways: as an index, choice 2 \('3'\); as text, choice 1 "
+                                        r"\('2'\)") as e:
+        load_items(csv)
+    assert e.value.item_id == "n1" and "answer_as" in str(e.value)
+    assert load_items(csv, answer_as="text")[0].gold == "2"
+    assert load_items(csv, answer_as="index")[0].gold == "3"
+    jsonl = tmp_path / "nums.jsonl"
+    jsonl.write_text('{"id": "j", "question": "Which?", "choices": ["1", "2", "3"], "answer": "2"}\n'
+                     '{"id": "k", "question": "Which?", "choices": ["1", "2", "3"], "answer": 2}\n', encoding="utf-8")
+    with pytest.raises(ItemError, match="reads two ways"):
+        load_items(jsonl)
+    assert [i.answer for i in load_items(jsonl, answer_as="index")] == [2, 2]  # a JSON number is an index
+    letters = [{"id": "l", "question": "Which?", "choices": ["B", "A"], "answer": "A"}]  # letter A = 0, text A = 1
+    with pytest.raises(ItemError, match="reads two ways"):
+        load_items(letters)
+    agree = [{"id": "m", "question": "Which?", "choices": ["0", "1", "2"], "answer": "1"}]  # both readings: 1
+    assert load_items(agree)[0].answer == 1
+    with pytest.raises(ItemError, match="not one of the choices"):
+        load_items([{"id": "o", "question": "Which?", "choices": ["a", "b"], "answer": "1"}], answer_as="text")
+
+
+def test_with_keeps_origin_unless_the_choices_change():
+    moved = item().permuted((2, 0, 1))
+    assert moved.with_(question="Changed?").origin == (2, 0, 1)
+    assert moved.with_(choices=("x", "y", "z")).origin == (0, 1, 2)

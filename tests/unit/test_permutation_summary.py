@@ -87,3 +87,28 @@ def test_by_group(mixed):
     assert table["n_items"].tolist() == [2, 2, 1]
     with pytest.raises(KeyError, match="cannot group by \\['topic'\\]"):
         summarize_permutation(frame, by=["topic"])
+
+
+def test_the_frame_becomes_arrays_once_per_k(mixed, monkeypatch):
+    """Every metric reads the same arrays; the frame is converted once per number of choices (and once
+    more per group), never once per metric or per bootstrap resample."""
+    import explorer.metrics.permutation as pm
+    import explorer.metrics.permutation_arrays as pa
+    import explorer.metrics.permutation_summary as ps
+
+    conversions = []
+    original = pa.permutation_arrays
+
+    def counting(data):
+        if not isinstance(data, pa.PermutationArrays):
+            conversions.append(len(data))
+        return original(data)
+
+    for module in (pa, pm, ps):
+        monkeypatch.setattr(module, "permutation_arrays", counting)
+    summarize_permutation(mixed, n_boot=20)
+    assert len(conversions) == 2  # k = 2 and k = 3
+    conversions.clear()
+    grouped = mixed.assign(subject=mixed[C.ITEM_ID].map({"q0": "a", "q1": "a", "x": "b", "y": "b", "w": "b"}))
+    summarize_permutation(grouped, by=["subject"], n_boot=20)
+    assert len(conversions) == 2 + 2  # the whole frame (two k), then each group (one k each)

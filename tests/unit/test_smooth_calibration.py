@@ -94,7 +94,7 @@ def test_every_summary_has_smece_per_group(predictions):
 def test_calibration_cli_json_has_smece(tiny, monkeypatch, tmp_path):
     import explorer.cli.commands.calibration as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: tiny)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: tiny)
     data = save_jsonl(tiny_items(12), tmp_path / "items.jsonl")
     summ = tmp_path / "s.json"
     assert main(["calibration", "--data", str(data), "--n-boot", "40", "--folds", "3", "--out",

@@ -6,11 +6,10 @@ import argparse
 
 from explorer import columns as C
 from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
-                                 cache_arg, check_by, load_data, write_frame, write_json)
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 write_json)
 from explorer.cli.demos import add_demonstration_arguments, demonstration_split, format_list, int_list
-from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness
-from explorer.models import load_model
-from explorer.probes.attentiveness import PREMISE, attentiveness
+from explorer.prompts.format import PREMISE
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "attentiveness"
@@ -35,35 +34,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="summary JSON: {format: {shots: {pma_mean, accuracy, "
                         "resolved_share, invalid_share, n_items, ...}}, plus '_meta' (model, demonstrations, ...)")
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import distributed_rows, model_name, write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
+
     items = load_data(args)
     check_by(args.by, items)
     pool, scored, demos = demonstration_split(args, items)
     if demos["source"] == "split":
         print(f"split {args.data} into a demonstration pool of {len(pool)} items and {len(scored)} scored items "
               f"(seed {args.split_seed}); demonstrations are never drawn from the scored items")
-    model = load_model(args.model)
-    rows = attentiveness(model, scored, args.formats, shots=args.shots, seeds=list(range(args.seeds)), pool=pool,
-                         premise=args.premise, n_invalid=args.top_invalid, batch_size=args.batch_size,
-                         cache=cache_arg(args), progress=tqdm_progress("attentiveness"))
-    write_frame(rows, args.out)
+    options = dict(formats=args.formats, shots=args.shots, seeds=list(range(args.seeds)), pool=pool,
+                   premise=args.premise, n_invalid=args.top_invalid)
+    if args.ray:
+        rows = distributed_rows(args, NAME, scored, options, extra={"demonstrations": demos})
+    else:
+        model = load_model(args.model, **model_options(args))
+        rows = attentiveness(model, scored, **options, batch_size=args.batch_size, cache=cache_arg(args),
+                             progress=tqdm_progress("attentiveness"))
+    print(f"wrote {write_rows(rows, args)}")
+    return report(rows, args, model_name(args) if args.ray else model.name, demonstrations=demos)
+
+
+def report(rows, args: argparse.Namespace, model: str, *, demonstrations: dict) -> int:
+    """Summarise the rows, write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness  # noqa: PLC0415
+
     table = summarize_attentiveness(rows, n_boot=args.bootstrap)
     cells: dict[str, dict[str, dict]] = {}
     for rec in table.to_dict("records"):
         cells.setdefault(rec.pop(C.FORMAT), {})[str(rec.pop(C.SHOTS))] = rec
-    if args.by:  # per group: {format: {shots: [one record per group]}}
+    by = getattr(args, "by", None) or []
+    if by:  # per group: {format: {shots: [one record per group]}}
         groups: dict[str, dict[str, list]] = {}
-        for rec in summarize_attentiveness(rows, by=args.by, n_boot=args.bootstrap).to_dict("records"):
+        for rec in summarize_attentiveness(rows, by=by, n_boot=args.bootstrap).to_dict("records"):
             groups.setdefault(rec.pop(C.FORMAT), {}).setdefault(str(rec.pop(C.SHOTS)), []).append(rec)
         cells["_groups"] = groups
-    meta = {"model": model.name, "data": args.data, "n_scored": len(scored), "demonstrations": demos,
-            "premise": args.premise, "seeds": args.seeds, "by": args.by,
-            "pma_accuracy_relation": pma_accuracy_relation(table)}
+    n_scored = rows[C.ITEM_ID].nunique()
+    meta = {"model": model, "data": args.data, "n_scored": n_scored, "demonstrations": demonstrations,
+            "premise": args.premise, "seeds": args.seeds, "by": by, "pma_accuracy_relation": pma_accuracy_relation(table)}
     write_json({**cells, "_meta": meta}, args.summary)
-    print(f"{len(scored)} items scored, model {model.name}")
+    print(f"{n_scored} items scored, model {model}")
     print(table[[C.FORMAT, C.SHOTS, "n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm",
                  "resolved_share", "invalid_share"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {args.out} and {args.summary}")
+    print(f"wrote {args.summary}")
     return 0

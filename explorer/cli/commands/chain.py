@@ -7,12 +7,8 @@ import argparse
 import re
 
 from explorer.cli.common import (add_batch_argument, add_data_arguments, add_model_argument, cache_arg, load_data,
-                                 seed_of, write_frame, write_json)
+                                 load_model, seed_of, write_frame, write_json)
 from explorer.cli.demos import add_demonstration_arguments, demonstration_split, format_list, int_list
-from explorer.interventions.heads import Head
-from explorer.metrics.chain_summary import summarize_chain
-from explorer.models import load_model
-from explorer.probes.chain import chain_conditions, chain_probe
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "chain"
@@ -21,7 +17,7 @@ HELP = ("per item: log p_vocab(gold), p_vocab(gold), p_choices(gold), correct, B
 HEAD = re.compile(r"^L(\d+)H(\d+)x(-?\d+(?:\.\d*)?(?:e-?\d+)?)$")
 
 
-def _heads(text: str) -> dict[Head, float]:
+def _heads(text: str) -> dict[tuple[int, int], float]:
     out = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
         m = HEAD.match(part)
@@ -76,6 +72,9 @@ def table(summary: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.metrics.chain_summary import summarize_chain  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.chain import chain_conditions, chain_probe  # noqa: PLC0415
+
     items = load_data(args)
     pool, scored, demos = demonstration_split(args, items)
     if args.models:

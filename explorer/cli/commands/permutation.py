@@ -4,21 +4,15 @@ how much of the answer is position and how much content."""
 from __future__ import annotations
 
 import argparse
-import functools
-
-import numpy as np
-import pandas as pd
 
 from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
-                                 cache_arg, check_by, load_data, seed_of, write_frame, write_json)
-from explorer.metrics.permutation_summary import group_table, summarize_permutation
-from explorer.models import load_model
-from explorer.probes.orders import cyclic_orders
-from explorer.probes.permutation import orders_for, permutation_probe
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 seed_of, write_json)
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "permutation"
+CYCLIC = "cyclic"  # the sub-run, inside a --ray run folder, of the cyclic shifts scored for circular accuracy
 HELP = "score each item under cyclic, all or sampled orders of its choices; report position bias"
 
 
@@ -37,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
     add_by_argument(parser)
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -75,6 +70,9 @@ def table(summary: dict) -> str:
 
 def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
     """Whether the orders asked for miss one of the k cyclic shifts (for some k among the items)."""
+    from explorer.probes.orders import cyclic_orders  # noqa: PLC0415
+    from explorer.probes.permutation import orders_for  # noqa: PLC0415
+
     return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())
 
 
@@ -95,30 +93,52 @@ def add_circular_accuracy(summary: dict, cyclic: dict) -> None:
 
 def groups_text(summary: dict) -> str:
     """The per-group numbers of a grouped summary, one line each."""
+    from explorer.metrics.permutation_summary import group_table  # noqa: PLC0415
+
     return group_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
+
     items = load_data(args)
     check_by(args.by, items)
-    model = load_model(args.model)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
-    probe = functools.partial(permutation_probe, model, items, fmt=args.format, labels=args.labels,
-                              template=template, seed=seed_of(args), batch_size=args.batch_size,
-                              cache=cache_arg(args))
-    frame = probe(orders=orders, progress=tqdm_progress("permutations"))
-    rows = write_frame(frame, args.out)
-    options = dict(by=args.by, n_boot=args.n_boot, seed=seed_of(args))
+    options = dict(fmt=args.format, labels=args.labels, template=template, seed=seed_of(args))
+    if args.ray:  # the cyclic shifts, when scored for circular accuracy, are a run of their own inside the folder
+        def score(chosen, *, sub: str | None = None):
+            folder = run_folder(args.out)[0] / sub if sub else None
+            return distributed_rows(args, NAME, items, {**options, "orders": chosen}, folder=folder)
+    else:
+        model = load_model(args.model, **model_options(args))
+
+        def score(chosen, *, sub: str | None = None):
+            return permutation_probe(model, items, orders=chosen, **options, batch_size=args.batch_size,
+                                     cache=cache_arg(args), progress=tqdm_progress(sub or "permutations"))
+    frame = score(orders)
+    cyclic = None
+    if any(i.answer is not None for i in items) and lacks_cyclic_shifts(items, orders, seed=seed_of(args)):
+        cyclic = score("cyclic", sub=CYCLIC)
+    print(f"wrote {write_rows(frame, args)}")
+    return report(frame, args, model_name(args) if args.ray else model.name, cyclic=cyclic)
+
+
+def report(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> int:
+    """Summarise the rows (and ``cyclic``, the k cyclic shifts scored for circular accuracy when the
+    orders lack them), write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    from explorer.metrics.permutation_summary import summarize_permutation  # noqa: PLC0415
+
+    options = dict(by=getattr(args, "by", None) or [], n_boot=args.n_boot, seed=seed_of(args))
     summary = summarize_permutation(frame, **options)
-    if summary["n_gold_items"] and lacks_cyclic_shifts(items, orders, seed=seed_of(args)):
-        cyclic = probe(orders="cyclic", progress=tqdm_progress("cyclic shifts"))
+    if cyclic is not None:
         add_circular_accuracy(summary, summarize_permutation(cyclic, **options))
-    summary["model"] = model.name
+    summary["model"] = model
     path = write_json(summary, args.summary)
-    print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
+    print(f"model {model}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
-    if args.by:
+    if getattr(args, "by", None):
         print(f"\nby {', '.join(args.by)}:\n{groups_text(summary)}")
-    print(f"wrote {rows} and {path}")
+    print(f"wrote {path}")
     return 0
