@@ -39,7 +39,8 @@ STYLE = """<style>
 .lmx-note-error { color: #b00; }
 .lmx-note-partial { color: #8a5a00; }
 .lmx-fig { width: 100%; min-width: 0; }
-html, body, #rendered_cells, .jp-Notebook { scrollbar-gutter: stable; }  /* a scrollbar appearing never narrows the figures */
+/* a scrollbar appearing never narrows the figures */
+html, body, #rendered_cells, .jp-Notebook { scrollbar-gutter: stable; }
 .lmx-static, .jp-OutputArea-child:has(.lmx-static) { display: none !important; }
 </style>"""
 CONDITIONS = ("empty", "running", "fresh", "stale", "error", "partial")
@@ -169,6 +170,7 @@ class ProbeView:
     def _failed(self, error: BaseException, spec: Spec) -> None:
         self.shown = None
         self._clear()
+        self._tag_numbers()  # nothing on screen: no numbers either
         self._show_banner(spec)
         self._set_condition("error", f"Nothing shown: {spec.describe()} failed: {type(error).__name__}: {error}")
 
@@ -246,6 +248,15 @@ class ProbeView:
 
         display(self.widget)
         StaticCopy.attach(self)
+
+
+def side_by_side(*parts: tuple[W.Widget, int]) -> W.HBox:
+    """Widgets in one row, each in a box of its share of the width (percent) that its content cannot widen
+    (min-width 0): a figure follows its box instead of pushing the row past the tab's edge. Boxes of other
+    widgets (tables, text) scroll when their content is wider."""
+    return W.HBox([W.Box([w], layout=W.Layout(width=f"{share}%", min_width="0",
+                                              overflow=None if isinstance(w, go.FigureWidget) else "auto"))
+                   for w, share in parts], layout=W.Layout(width="100%"))
 
 
 @functools.cache

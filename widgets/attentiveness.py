@@ -25,7 +25,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Debouncer, Job, Runner, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget, given_code
+from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import attentiveness as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
@@ -114,13 +114,13 @@ class AttentivenessWidget(ProbeView):
         edit = W.VBox([W.HTML("<b>Try an edited item</b> — scored as you type, shown beside the others (the data "
                               "set is unchanged)"), self.question, self.choices, self.item_runner.widget,
                        self.edit_note], layout=W.Layout(display="none" if frame is not None else None))
-        half = W.Layout(width="50%", min_width="0")
         self.results = W.VBox([self.headline, self.bars_fig,
-                               W.HBox([W.Box([self.scatter_fig], layout=half), W.Box([self.layer_fig], layout=half)]),
+                               side_by_side((self.scatter_fig, 50), (self.layer_fig, 50)),
                                self.layer_runner.widget, W.HBox([self.group, self.metric]), self.group_fig])
         self.widget = W.VBox([self.style, W.HBox([self.format, self.shots, self.shots_hint],
                                                  layout=W.Layout(flex_flow="row wrap")),
-                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item, edit,
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item,
+                              edit,
                               self.caption])
         if self.item.options:
             start = self._item_shown() or self.item.options[0]

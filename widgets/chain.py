@@ -26,7 +26,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget, given_code
+from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import chain as F
 from widgets.specs import ChainSpec
 
@@ -71,10 +71,10 @@ class ChainWidget(ProbeView):
         self.state.observe(lambda _: self._select(), "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        self.results = W.VBox([self.scatter_fig, W.HBox([W.Box([self.agreement_fig], layout=W.Layout(width="45%")),
-                                                         W.VBox([self.means, self.detail],
-                                                                layout=W.Layout(width="55%", overflow="auto"))])])
-        self.widget = W.VBox([self.style, W.HBox([self.comparison, self.a, self.b], layout=W.Layout(flex_flow="row wrap")),
+        self.results = W.VBox([self.scatter_fig, side_by_side((self.agreement_fig, 45),
+                                                              (W.VBox([self.means, self.detail]), 55))])
+        self.widget = W.VBox([self.style,
+                              W.HBox([self.comparison, self.a, self.b], layout=W.Layout(flex_flow="row wrap")),
                               self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.caption])
         if frame is not None:
             self._arrive(frame, self.spec(), True)

@@ -30,7 +30,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget
+from widgets._view import ProbeView, fig_widget, side_by_side
 from widgets.figures import heads as F
 from widgets.glossary import term
 from widgets.specs import HeadsSpec
@@ -87,9 +87,8 @@ class HeadsWidget(ProbeView):
         self.apply.observe(lambda _: self._share(), "value")
         self.state.observe(self._selected, "selected_item")
         self.state.observe(self._state_changed, ["heads", "apply_intervention"])
-        self.results = W.VBox([self.headline, W.HBox([W.Box([self.heat_fig], layout=W.Layout(width="55%")),
-                                                      W.VBox([self.curve_fig, self.table],
-                                                             layout=W.Layout(width="45%", overflow="auto"))])])
+        self.results = W.VBox([self.headline,
+                               side_by_side((self.heat_fig, 55), (W.VBox([self.curve_fig, self.table]), 45))])
         self.widget = W.VBox([self.style, self.prompts, W.HBox([self.prompt, self.slider, self.apply],
                                                                layout=W.Layout(flex_flow="row wrap")),
                               self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.caption])
@@ -237,7 +236,8 @@ class HeadsWidget(ProbeView):
         self.headline.value = (f"<b>{n['n_prompts']}</b> prompts ({html.escape(source)}) · head "
                                f"<b>L{self.head[0]}H{self.head[1]}</b> mean {term('attribution')} "
                                f"<b>{n['attribution']:+.3f}</b> · {term('target rate')} unscaled "
-                               f"<b>{n['target_rate_unscaled']:.2f}</b> → ×{factor:g}: <b>{n['target_rate']:.2f}</b>")
+                               f"<b>{n['target_rate_unscaled']:.2f}</b> → ×{factor:g}: "
+                               f"<b>{n['target_rate']:.2f}</b>")
 
     def _show_banner(self, spec: HeadsSpec) -> None:
         heads = self.state.applied()

@@ -19,7 +19,7 @@ from widgets._plot import model_lock, refresh
 from widgets._runner import Job, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
-from widgets._view import ProbeView, fig_widget, given_code
+from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import permutation as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
@@ -64,7 +64,8 @@ class PermutationWidget(ProbeView):
         self.labels = W.Dropdown(options=LABEL_SETS, value="ABCD", description="labels")
         self.template = W.Dropdown(options=list(TEMPLATES), description="template")
         self.shots = W.IntSlider(value=0, min=0, max=min(3, len(self.pool)), description="demos",
-                                 disabled=not self.pool, tooltip=NO_POOL if not self.pool else "in-context demonstrations")
+                                 disabled=not self.pool,
+                                 tooltip=NO_POOL if not self.pool else "in-context demonstrations")
         self.shots_hint = W.HTML("" if self.pool else f"<span title='{NO_POOL}' style='color:#777;font-size:11px'>"
                                  "demos off: no demonstration pool</span>")
         self.item = W.Dropdown(options=self.item_ids(), description="item")
@@ -89,8 +90,7 @@ class PermutationWidget(ProbeView):
         self.state.observe(self._selected, "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        self.results = W.VBox([self.headline, W.HBox([self.position_fig, self.accuracy_fig],
-                                                     layout=W.Layout(width="100%")),
+        self.results = W.VBox([self.headline, side_by_side((self.position_fig, 50), (self.accuracy_fig, 50)),
                                self.grid_fig, W.HBox([self.group, self.metric]), self.group_fig,
                                self.item, self.item_fig, self.detail], layout=W.Layout(width="100%"))
         for fig in (self.position_fig, self.accuracy_fig):
