@@ -4,8 +4,8 @@ The tree is cut into packed segments (:mod:`explorer.scoring.plan`); the segment
 in batches sized by a token budget. A row holds a segment's ancestors' keys and values,
 left-padded, then its own tokens, right-padded, under a tree-shaped mask
 (:mod:`explorer.scoring.masks`) and with position ids continuing each node's own prefix, so every
-token sees exactly what a one-prompt-at-a-time run shows it. Keys and values are kept only for
-nodes that later segments continue from, and dropped as soon as those have run. Only the hidden
+token sees exactly what a one-prompt-at-a-time run shows it. Keys and values are kept only for the
+rows that later segments continue, and dropped as soon as those have run. Only the hidden
 states at requested positions go through the unembedding.
 """
 
@@ -19,14 +19,15 @@ from transformers import DynamicCache
 
 from explorer.models.handle import LoadedModel
 from explorer.scoring.masks import tree_masks
-from explorer.scoring.plan import Segment, schedule
+from explorer.scoring.plan import Row, schedule
+from explorer.scoring.segments import Segment
 from explorer.scoring.trie import Node, build_tree
 
 # A node's own keys and values, all layers in one tensor: [layers, 2 (k, v), kv_heads, tokens, head_dim]
 KV = torch.Tensor
 
-TOKEN_BUDGET = 4096  # default padded tokens (past + own) per forward pass
-SEGMENT_TOKENS = 512  # default largest subtree packed into one row
+TOKEN_BUDGET = 8192  # default padded tokens (past + own) per forward pass
+SEGMENT_TOKENS = 512  # default longest row of packed segments
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,16 @@ def forward_tree(
         del pending[r]
         yield r, torch.empty(0, model.parts.unembedding().shape[0])
     plan = schedule(tops, batch_size=batch_size, token_budget=token_budget, segment_tokens=segment_tokens)
-    users: dict[Node, int] = {}  # how many segments not yet run continue from each node
-    for seg in (seg for batch in plan for seg in batch):
-        for node in seg.past:
-            users[node] = users.get(node, 0) + 1
+    users: dict[Node, int] = {}  # how many segments not yet run continue each kept row
+    for row in (row for batch in plan for row in batch):
+        for node in row.past:
+            users[node] = users.get(node, 0) + len(row.segments)
     kv: dict[Node, KV] = {}
     for batch in plan:
-        done = _run_batch(model, batch, kv, users)
-        for seg in batch:
-            for node in seg.past:  # this segment no longer needs its ancestors' keys and values
-                users[node] -= 1
+        done = _run_batch(model, batch, kv)
+        for row in batch:
+            for node in row.past:  # these segments no longer need what they continued
+                users[node] -= len(row.segments)
                 if users[node] == 0:
                     del kv[node], users[node]
         for r, slot, lp in done:
@@ -84,29 +85,28 @@ def forward_tree(
                 del pending[r]
                 yield r, torch.stack(gathered.pop(r))  # type: ignore[arg-type]
         if on_batch is not None:
-            on_batch(BatchStats(rows=len(batch), tokens=len(batch) * max(s.size for s in batch),
-                                past=len(batch) * max(s.past_len for s in batch),
+            on_batch(BatchStats(rows=len(batch), tokens=len(batch) * max(r.size for r in batch),
+                                past=len(batch) * max(r.past_len for r in batch),
                                 held=sum(t.shape[3] for t in kv.values())))
 
 
 @torch.inference_mode()
-def _run_batch(model: LoadedModel, batch: list[Segment], kv: dict[Node, KV],
-               keep: dict[Node, int]) -> list[tuple[int, int, torch.Tensor]]:
-    """Run one batch of segments; store the keys and values of nodes in ``keep``; return the reads."""
+def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
+    """Run one batch of rows; keep the keys and values of segments that others continue; return the reads."""
     parts, device = model.parts, model.device
     n = len(batch)
-    past_len = torch.tensor([s.past_len for s in batch])
-    p_max, t_max = int(past_len.max()), max(s.size for s in batch)
+    past_len = torch.tensor([r.past_len for r in batch])
+    p_max, t_max = int(past_len.max()), max(r.size for r in batch)
 
     input_ids = torch.zeros(n, t_max, dtype=torch.long)
     position_ids = torch.zeros(n, t_max, dtype=torch.long)
     ends = torch.arange(1, t_max + 1).repeat(n, 1)  # padding sees only itself
-    for row, seg in enumerate(batch):
+    for row, seg, start in _segments(batch):
         for node, at, end in zip(seg.nodes, seg.offsets, seg.ends):
-            k = len(node.tokens)
+            k, at = len(node.tokens), start + at
             input_ids[row, at : at + k] = torch.tensor(node.tokens)
             position_ids[row, at : at + k] = torch.arange(node.start, node.start + k)
-            ends[row, at : at + k] = end
+            ends[row, at : at + k] = start + end
     dtype = next(model.model.parameters()).dtype
     mask = tree_masks(model.model.config, past_len=past_len, ends=ends, positions=position_ids, dtype=dtype,
                       device=device)
@@ -118,20 +118,19 @@ def _run_batch(model: LoadedModel, batch: list[Segment], kv: dict[Node, KV],
     hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
     del past
 
-    stored = [(row, node, at) for row, seg in enumerate(batch) for node, at in zip(seg.nodes, seg.offsets)
-              if node in keep]
-    for row, node, at in stored:  # keep each continued node's own keys/values for later segments
-        a, b = p_max + at, p_max + at + len(node.tokens)
-        kv[node] = torch.stack([torch.stack([layer.keys[row, :, a:b], layer.values[row, :, a:b]])
-                                for layer in cache.layers])
+    for row, seg, start in _segments(batch):  # a segment that others continue keeps its keys and values
+        if seg.children:
+            a, b = p_max + start, p_max + start + seg.size
+            kv[seg.nodes[-1]] = torch.stack([torch.stack([layer.keys[row, :, a:b], layer.values[row, :, a:b]])
+                                             for layer in cache.layers])
     del cache
 
     rows, offsets, owners = [], [], []
-    for row, seg in enumerate(batch):
+    for row, seg, start in _segments(batch):
         for node, at in zip(seg.nodes, seg.offsets):
             for r, slot, offset in node.reads:
                 rows.append(row)
-                offsets.append(at + offset)
+                offsets.append(start + at + offset)
                 owners.append((r, slot))
     if not rows:
         return []
@@ -140,15 +139,22 @@ def _run_batch(model: LoadedModel, batch: list[Segment], kv: dict[Node, KV],
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
 
-def _padded_past(batch: list[Segment], kv: dict[Node, KV], p_max: int, device: torch.device) -> torch.Tensor:
-    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``:
+def _segments(batch: list[Row]) -> Iterator[tuple[int, Segment, int]]:
+    """(row index, segment, where it starts in the row) for every segment of a batch."""
+    for i, row in enumerate(batch):
+        for seg, start in zip(row.segments, row.starts):
+            yield i, seg, start
+
+
+def _padded_past(batch: list[Row], kv: dict[Node, KV], p_max: int, device: torch.device) -> torch.Tensor:
+    """The keys/values each row continues, concatenated and left-padded to ``p_max``:
     [layers, 2, rows, kv_heads, p_max, head_dim]."""
     ref = next(iter(kv.values()))
     n_layers, _, heads, _, dim = ref.shape
     past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim, device=device)
-    for row, seg in enumerate(batch):
-        at = p_max - seg.past_len
-        for anc in seg.past:
+    for row, r in enumerate(batch):
+        at = p_max - r.past_len
+        for anc in r.past:
             part = kv[anc]
             past[:, :, row, :, at : at + part.shape[3]] = part
             at += part.shape[3]

@@ -18,7 +18,8 @@ from explorer.prompts.tokens import encode_prompt
 from explorer.scoring import score_continuations
 from explorer.scoring.forward import forward_tree
 from explorer.scoring.masks import tree_masks
-from explorer.scoring.plan import chunks, count_tokens, plan_segments, schedule, subtree_sizes
+from explorer.scoring.plan import chunks, count_tokens, pack_rows, schedule
+from explorer.scoring.segments import plan_segments, subtree_sizes, waves
 from explorer.scoring.trie import build_tree
 from tests.tiny import tiny_model
 
@@ -84,23 +85,33 @@ def _tree(seqs):
     return build_tree(seqs, [[len(s) - 1] for s in seqs])
 
 
-def test_segments_cover_the_tree_once_and_follow_their_past():
+def test_segments_cover_the_tree_and_follow_their_past():
     seqs = [[1, 2, 3, 4, 5], [1, 2, 3, 6], [1, 2, 7, 8, 9, 10], [1, 2, 7, 8, 11], [12, 13]]
     for max_tokens in (0, 3, 5, 100):
         tops = _tree(seqs)
         plan = schedule(tops, batch_size=2, token_budget=8, segment_tokens=max_tokens)
-        seen, done = [], set()
+        seen, kept = [], set()
         for batch in plan:
             assert len(batch) <= 2
-            for seg in batch:
-                assert all(p in done for p in seg.past)  # every ancestor ran in an earlier pass
-                assert seg.size <= max_tokens or len(seg.nodes) == 1
-                seen += seg.nodes
-            done.update(n for seg in batch for n in seg.nodes)
+            for row in batch:
+                assert row.size <= max_tokens or len(row.segments) == 1
+                for seg in row.segments:
+                    assert seg.past == row.past and all(p in kept for p in seg.past)  # continued rows ran before
+                    seen += seg.nodes
+            kept.update(seg.nodes[-1] for row in batch for seg in row.segments if seg.children)
         assert sorted(map(id, seen)) == sorted(map(id, subtree_sizes(tops)))  # each node exactly once
     whole = plan_segments(_tree(seqs), max_tokens=100)
     assert [len(s.nodes) for s in whole] == [7, 1]  # [1 2]->{[3]->{[4 5],[6]}, [7 8]->{[9 10],[11]}}; [12 13]
     assert whole[0].ends == [11, 6, 5, 6, 11, 10, 11]
+    rows = pack_rows(whole, max_tokens=100)
+    assert len(rows) == 1 and rows[0].starts == [0, 11] and rows[0].size == 13  # two trees side by side
+
+
+def test_a_short_shared_prefix_is_repeated_rather_than_run_alone():
+    seqs = [[1, *range(10 * c, 10 * c + 60)] for c in range(1, 5)]  # "Question:" then four long prompts
+    (wave,) = list(waves(plan_segments(_tree(seqs), max_tokens=64)))  # one wave: no pass for [1] alone
+    assert [[len(n.tokens) for n in s.nodes] for s in wave] == [[1, 60]] * 4 and [s.ends for s in wave] == [[61, 61]] * 4
+    assert count_tokens(seqs, batch_size=32, token_budget=1024, segment_tokens=64, chunk_tokens=1 << 20).computed == 244
 
 
 def test_budgeted_batches_keep_padding_small_on_very_different_lengths():
@@ -117,7 +128,7 @@ def test_budgeted_batches_keep_padding_small_on_very_different_lengths():
         assert counts.tree <= counts.computed <= 1.1 * counts.tree, counts
     for batch in schedule(_tree(seqs), batch_size=32, token_budget=4096, segment_tokens=512):
         if len(batch) > 1:
-            assert len(batch) * (max(s.past_len for s in batch) + max(s.size for s in batch)) <= 4096
+            assert len(batch) * (max(r.past_len for r in batch) + max(r.size for r in batch)) <= 4096
 
 
 def test_chunks_bound_tree_tokens():
@@ -133,5 +144,6 @@ def test_keys_and_values_are_dropped_once_their_subtree_is_done(tiny):
     list(forward_tree(tiny, seqs, [[len(s) - 1] for s in seqs], segment_tokens=24, token_budget=96,
                       on_batch=stats.append))
     assert stats[-1].held == 0 and max(s.held for s in stats) > 0
-    trunk = sum(len(n.tokens) for n, size in subtree_sizes(_tree(seqs)).items() if size > 24 and n.children)
-    assert max(s.held for s in stats) <= trunk  # only nodes that later passes continue from, never leaves
+    plan = schedule(_tree(seqs), batch_size=32, token_budget=96, segment_tokens=24)
+    continued = sum(seg.size for batch in plan for row in batch for seg in row.segments if seg.children)
+    assert max(s.held for s in stats) <= continued  # only what later passes continue, never a finished subtree
