@@ -66,7 +66,7 @@ def plan_segments(tops: list[Node], *, max_tokens: int, inline_share: float = IN
     returns the top-level segments, each with its ``children`` segments."""
     size = subtree_sizes(tops)
     roots: list[Segment] = []
-    # (node, rows it continues, inlined chain of short shared prefixes above it, the segment it continues)
+    # (node, the segments it continues, the inlined chain of short shared prefixes above it, its parent segment)
     stack: list[tuple[Node, list[Node], list[Node], Segment | None]] = [(n, [], [], None) for n in reversed(tops)]
     while stack:
         node, past, lead, parent = stack.pop()
@@ -84,7 +84,7 @@ def plan_segments(tops: list[Node], *, max_tokens: int, inline_share: float = IN
 
 
 def _layout(lead: list[Node], root: Node, past: list[Node], *, whole: bool) -> Segment:
-    """A row of the ``lead`` chain, then ``root`` and, if ``whole``, its subtree depth first."""
+    """A segment of the ``lead`` chain, then ``root`` and, if ``whole``, its subtree depth first."""
     nodes, offsets, ends, at = [], [], [], 0
     for node in lead if whole else [*lead, root]:
         nodes.append(node)
@@ -105,7 +105,7 @@ def _layout(lead: list[Node], root: Node, past: list[Node], *, whole: bool) -> S
         at += len(node.tokens)
         stack.append((node, True))
         stack.extend((c, False) for c in reversed(list(node.children.values())))
-    return Segment(nodes, offsets, [at if e < 0 else e for e in ends], past)  # a chain spans the whole row
+    return Segment(nodes, offsets, [at if e < 0 else e for e in ends], past)  # a chain spans the whole segment
 
 
 def waves(roots: list[Segment]) -> Iterator[list[Segment]]:
