@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import plain_batched, setup  # noqa: E402
 
 from explorer import columns as C  # noqa: E402
-from explorer.metrics.permutation import summarize_permutation  # noqa: E402
+from explorer.metrics.permutation_summary import summarize_permutation  # noqa: E402
 from explorer.probes.permutation import permutation_probe  # noqa: E402
 
 

@@ -76,6 +76,7 @@ LAYER_PMA_COLUMNS = [ITEM_ID, FORMAT, SHOTS, SEED, LAYER, PMA, P_GOLD, PRED, COR
 CONFIDENCE = "confidence"  # probability of the predicted choice (prob_norm, or raw prob, as asked)
 PRED_CHOICE = "pred_choice"  # the predicted choice's text
 OPTION_BRIER = "option_brier"  # sum over the prompt's options of (p_j - y_j)^2 (NaN after Platt scaling)
+EVENT = "event"  # confidence is p(a binary event holds) (P(True)); correct says whether it held
 CONDITION = "condition"  # a compared condition: "orders"/"debiased", "baseline"/"intervention", ...
 N_ORDERS = "n_orders"  # debiased frames: number of orders averaged per item x choice
 BIN = "bin"  # index of the reliability bin (0..n_bins-1) in its group
@@ -89,16 +90,20 @@ N = "n"  # predictions in the group
 MEAN_CONFIDENCE = "mean_confidence"
 ECE = "ece"  # sum_b (n_b/n)|acc_b - conf_b|
 MCE = "mce"  # max_b |acc_b - conf_b|
+SMECE = "smece"  # smooth ECE (Blasiok & Nakkiran 2023): relplot.smECE(confidence, correct), no bins
+SMECE_LOW = "smece_low"  # its percentile bootstrap 95% interval over predictions
+SMECE_HIGH = "smece_high"
 BRIER = "brier"  # mean over prompts of OPTION_BRIER
 BRIER_TOP = "brier_top"  # mean (confidence - correct)^2
-BALANCE = "balance"  # mean accuracy - mean confidence
+BALANCE = "balance"  # balance score: mean accuracy - mean confidence of the predicted answer (event rows: of the side they predict)
 SELECTIVE_AUC = "selective_auc"  # area under the accuracy-coverage curve
 TEMPERATURE = "temperature"  # fitted temperature (median over cross-fitting folds)
 PLATT_A = "platt_a"  # Platt scaling slope a of sigmoid(a logit(c) + b) (median over folds)
 PLATT_B = "platt_b"  # Platt scaling intercept b (median over folds)
 
 RELIABILITY_COLUMNS = [BIN, BIN_LOW, BIN_HIGH, COUNT, CONFIDENCE, ACCURACY, GAP]
-SUMMARY_METRICS = [N, ACCURACY, MEAN_CONFIDENCE, ECE, MCE, BRIER, BRIER_TOP, BALANCE, SELECTIVE_AUC]
+SUMMARY_METRICS = [N, ACCURACY, MEAN_CONFIDENCE, ECE, MCE, BRIER, BRIER_TOP, BALANCE, SELECTIVE_AUC, SMECE, SMECE_LOW,
+                   SMECE_HIGH]
 
 # --- P(True) self-evaluation (explorer.probes.ptrue): one row per item x proposed answer -------------
 PROPOSED_INDEX = "proposed_index"  # choice_index of the proposed answer
@@ -134,3 +139,70 @@ MEAN_ATTRIBUTION_COLUMNS = [LAYER, HEAD, ATTRIBUTION, N_PROMPTS]
 COMPONENT_COLUMNS = [PROMPT_ID, COMPONENT, LAYER, ATTRIBUTION]
 SWEEP_COLUMNS = [PROMPT_ID, HEADS, FACTOR, TARGET_LOGPROB, FOIL_LOGPROB, LOGIT_DIFF, TARGET_WINS, TARGET, FOIL]
 SWEEP_SUMMARY_COLUMNS = [HEADS, FACTOR, TARGET_RATE, MEAN_LOGIT_DIFF, N_PROMPTS]
+
+# --- quantity chain (explorer.probes.chain): one row per item x condition ------------------------------
+# Also ITEM_ID, CONDITION, FORMAT, SHOTS, SEED, INTERVENTION, K, ANSWER (gold position), PRED, CORRECT,
+# CHOICE_PROBS (p_vocab per position) and PROMPT above. "vocab" probabilities are out of the whole
+# vocabulary (string/cloze formats: the choice's sequence probability); "choices" ones are renormalised
+# over the item's choices. BRIER (above) is here per item: sum_j (p_choices_j - y_j)^2.
+MODEL = "model"  # the model's name (or the key it was given under)
+LOGP_VOCAB_GOLD = "logp_vocab_gold"  # log p(gold target | prompt)
+P_VOCAB_GOLD = "p_vocab_gold"  # exp(logp_vocab_gold)
+P_CHOICES_GOLD = "p_choices_gold"  # p_vocab_gold / sum over the choices of p_vocab
+P_VOCAB_WRONG = "p_vocab_wrong"  # sum over the wrong choices of p_vocab: the mass the wrong choices take
+P_VOCAB_WRONG_MAX = "p_vocab_wrong_max"  # the largest wrong choice's p_vocab
+P_CHOICES_WRONG_MAX = "p_choices_wrong_max"  # its renormalised probability: correct iff p_choices_gold exceeds it
+
+CHAIN_LINKS = [LOGP_VOCAB_GOLD, P_VOCAB_GOLD, P_CHOICES_GOLD, CORRECT, BRIER]  # the chain, in order
+CHAIN_COLUMNS = [CONDITION, MODEL, ITEM_ID, FORMAT, SHOTS, SEED, INTERVENTION, K, ANSWER, LOGP_VOCAB_GOLD,
+                 P_VOCAB_GOLD, P_CHOICES_GOLD, P_VOCAB_WRONG, P_VOCAB_WRONG_MAX, P_CHOICES_WRONG_MAX, PRED, CORRECT,
+                 BRIER, CHOICE_PROBS, PROMPT]
+# agreement of two conditions (explorer.metrics.chain): one row per pair x link
+CONDITION_A = "condition_a"  # the first condition of the pair
+CONDITION_B = "condition_b"  # the second
+LINK = "link"  # a quantity of CHAIN_LINKS
+SPEARMAN = "spearman"  # rank correlation over items of the link's value under A and under B (average ranks)
+PEARSON = "pearson"  # linear correlation, likewise
+SAME_SIGN = "same_sign"  # share of items whose change B - A has the same sign here as at the first link
+                         # (brier negated, so that up means better at every link)
+CHAIN_AGREEMENT_COLUMNS = [CONDITION_A, CONDITION_B, LINK, SPEARMAN, PEARSON, SAME_SIGN, N]
+
+# --- smoothed reliability curve (explorer.metrics.smooth): one row per group x mesh point -------------
+MESH = "mesh"  # confidence at which the curve is evaluated
+SMOOTH_ACCURACY = "smooth_accuracy"  # kernel-smoothed E[correct | confidence]
+SMOOTH_LOW = "smooth_low"  # its bootstrap 95% band
+SMOOTH_HIGH = "smooth_high"
+DENSITY = "density"  # kernel density of the confidences at the mesh point
+
+SMOOTH_RELIABILITY_COLUMNS = [MESH, SMOOTH_ACCURACY, SMOOTH_LOW, SMOOTH_HIGH, DENSITY]
+
+# --- distributed runs (explorer.distributed): added to every probe's rows in a run folder -----------
+WORKER = "worker"  # the actor that computed the row, "host:pid" (one per unit of work)
+KNOWN = "known"  # head probe's fact check: the model answers the fact prompt with the foil
+
+KNOWN_COLUMNS = [PROMPT_ID, KNOWN]
+
+# --- item metadata, after the documented columns of every frame built from items -------------------
+# score_choices, permutation_probe, attentiveness, layer_pma, score_ptrue and the calibration frames
+# (item_confidence, recalibrated, debias_orders) end with one column per key of their items'
+# metadata (subject, category, dataset, ...; in the order first seen), so any summary can be grouped
+# by them (``by=["subject"]``). Items without a key get None. A key that is also a documented
+# column name comes as ``meta_<key>``. Items without metadata add no columns.
+META_PREFIX = "meta_"
+
+# Every documented column name above (the metadata columns are the others).
+DOCUMENTED: frozenset[str] = frozenset(v for k, v in dict(globals()).items()
+                                       if k.isupper() and isinstance(v, str) and k != "META_PREFIX")
+
+
+def metadata_columns(frame) -> list[str]:
+    """The frame's metadata columns: those not documented here (and not private, ``_``-prefixed)."""
+    return [c for c in frame.columns if c not in DOCUMENTED and not str(c).startswith("_")]
+
+
+def group_columns(frame) -> list[str]:
+    """Columns a view can group a frame's items by: ``k`` when items differ in it, then the metadata
+    columns with more than one value and fewer values than items (not ids)."""
+    n_items = frame[ITEM_ID].nunique() if ITEM_ID in frame else 0
+    out = [K] if K in frame and frame[K].nunique() > 1 else []
+    return out + [c for c in metadata_columns(frame) if 1 < frame[c].nunique(dropna=False) < n_items]

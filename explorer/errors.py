@@ -8,11 +8,27 @@ class ExplorerError(Exception):
 
 
 class ItemError(ExplorerError, ValueError):
-    """A multiple-choice item is malformed; names the item, the field and the fix."""
+    """A multiple-choice item is malformed; names the item, the field and the fix (and the data set
+    it came from, when it came from one)."""
 
-    def __init__(self, item_id: str, field: str, problem: str, fix: str) -> None:
-        self.item_id, self.field, self.problem, self.fix = item_id, field, problem, fix
-        super().__init__(f"item {item_id!r}, field {field!r}: {problem}. Fix: {fix}")
+    def __init__(self, item_id: str, field: str, problem: str, fix: str, *, source: str | None = None) -> None:
+        self.item_id, self.field, self.problem, self.fix, self.source = item_id, field, problem, fix, source
+        where = f"dataset {source}, " if source else ""
+        super().__init__(f"{where}item {item_id!r}, field {field!r}: {problem}. Fix: {fix}")
+
+    def within(self, source: str) -> ItemError:
+        """The same error, naming the data set it came from."""
+        return ItemError(self.item_id, self.field, self.problem, self.fix, source=source)
+
+
+class DataError(ExplorerError, ValueError):
+    """A data source cannot be read as items (unknown schema, missing split or config, no network);
+    names the data set, the field or argument at fault, and the fix. Always one line."""
+
+    def __init__(self, dataset: str, field: str, problem: str, fix: str) -> None:
+        self.dataset, self.field, self.problem, self.fix = dataset, field, problem, fix
+        text = f"dataset {dataset}, field {field!r}: {problem}. Fix: {fix}"
+        super().__init__(" ".join(text.split()))
 
 
 class FormatError(ExplorerError, ValueError):
@@ -32,3 +48,7 @@ class UnsupportedArchitectureError(ExplorerError, KeyError):
 
 class Cancelled(ExplorerError):
     """A run was cancelled between batches; results finished before it are cached."""
+
+
+class SkippedItemsWarning(UserWarning):
+    """Items a data set holds but an :class:`~explorer.items.Item` refuses were left out (``invalid="skip"``)."""

@@ -55,3 +55,36 @@ def tiny():
 def no_cache():
     """Pass as ``cache=`` to bypass the result cache."""
     return None
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """Local copies of every recognised benchmark, in its real schema and hub layout: {name: folder}."""
+    from tests.hubcopies import BUILDERS
+
+    root = tmp_path_factory.mktemp("hub")
+    return {name: build(root) for name, build in BUILDERS.items()}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real local Ray cluster (2 CPUs, no dashboard), started once per session and shut down after.
+
+    ``RAY_ADDRESS`` is cleared so no test joins an outside cluster. Skipped where the ``scale``
+    extra is not installed (``make test`` installs it)."""
+    ray = pytest.importorskip("ray", reason='distributed runs need: pip install "lm-explorer[scale]"')
+    os.environ["RAY_ADDRESS"] = ""
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20,
+             log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def tiny_folder(tmp_path_factory):
+    """The tiny Llama model saved as a model folder, so Ray actors can load it by path."""
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    model = tiny_model("llama")
+    model.model.save_pretrained(folder)
+    model.tokenizer.save_pretrained(folder)
+    return folder

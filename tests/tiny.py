@@ -58,3 +58,18 @@ def tiny_model(arch: str = "llama", *, seed: int = 0) -> LoadedModel:
                 p.normal_(0, 0.3)
     return LoadedModel(model=model, tokenizer=tiny_tokenizer(), name=f"tiny-{arch}", source="config",
                        fingerprint=weights_fingerprint(model))
+
+
+def tiny_items(n: int = 8) -> list:
+    """Capital questions the tiny tokenizer knows word for word (gold positions vary), for tiny models."""
+    from explorer.items import Item  # noqa: PLC0415
+
+    pairs = [("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid")]
+    cities = [c for _, c in pairs]
+    out = []
+    for i in range(n):
+        country, city = pairs[i % 4]
+        choices = cities[i % 4:] + cities[: i % 4]
+        out.append(Item(id=f"q{i}", question=f"What is the capital of {country}?", choices=tuple(choices),
+                        answer=choices.index(city)))
+    return out

@@ -19,3 +19,11 @@ __all__ += ["CalibrationWidget"]
 from widgets.heads import HeadsWidget  # noqa: E402
 
 __all__ += ["HeadsWidget"]
+
+from widgets.chain import ChainWidget  # noqa: E402
+
+__all__ += ["ChainWidget"]
+
+from widgets.run_view import RunView  # noqa: E402
+
+__all__ += ["RunView"]

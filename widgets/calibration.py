@@ -17,20 +17,26 @@ import plotly.graph_objects as go
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.probes.calibration import recalibrated, reliability_frame, summarize, with_bins
+from explorer.probes.calibration import (recalibrated, reliability_frame, smooth_reliability_frame, summarize,
+                                         with_bins)
 from explorer.probes.choices import score_choices
 from widgets._runner import Job, Runner
 from widgets._plot import model_lock, refresh
 from widgets._state import SharedState
 from widgets.figures import calibration as F
+from widgets.figures.groups import group_bars
 
 NONE = "(none)"
+SMECE_BOOTSTRAP = 100  # resamples for the smooth ECE's interval (memoised: moving the bins does not redo them)
 GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
+GROUP_METRICS = [("ECE", C.ECE), ("accuracy", C.ACCURACY), ("mean confidence", C.MEAN_CONFIDENCE),
+                 ("Brier", C.BRIER), ("balance", C.BALANCE)]
 
 
 class CalibrationWidget:
     """Controls (bins, strategy, group by, recalibration, confidence), the reliability diagram, a
-    per-group score table, and the prompts of a clicked bin.
+    per-group score table, per-group bars of a score against its pooled value (group by a condition
+    or any metadata column, e.g. subject), and the prompts of a clicked bin.
 
     Give a model and items (scored under ``formats``), or a ready choice frame from any probe
     (``frame=``; e.g. the permutation probe's, to group by ``order_id``)."""
@@ -51,25 +57,30 @@ class CalibrationWidget:
         self.strategy = W.ToggleButtons(options=[("equal width", "uniform"), ("equal mass", "quantile")],
                                         value="uniform", description="bins are")
         self.group = W.Dropdown(options=[NONE], value=NONE, description="group by")
+        self.metric = W.Dropdown(options=GROUP_METRICS, value=C.ECE, description="bars of")
         self.recalibration = W.ToggleButtons(options=[("as scored", "none"), ("temperature", "temperature"),
                                                       ("Platt", "platt")], value="none", description="recalibrate",
                                              tooltip=f"cross-fitted with {folds} folds within each group")
         self.source = W.ToggleButtons(options=[("renormalised", C.PROB_NORM), ("raw", C.PROB)], value=C.PROB_NORM,
                                       description="confidence")
+        self.smooth = W.Checkbox(value=False, description="smoothed curve with 95% band (relplot)", indent=False)
         self.table = W.HTML()
         self.bin_items = W.Select(options=[], description="in bin", rows=8, layout=W.Layout(width="520px"))
         self.detail = W.HTML()
         self.runner = Runner("scoring")
         self.fig = go.FigureWidget(F.reliability_figure(pd.DataFrame(columns=C.RELIABILITY_COLUMNS)))
-        for control in (self.bins, self.strategy, self.group, self.recalibration, self.source):
+        self.group_fig = go.FigureWidget(group_bars(pd.DataFrame(), None, C.ECE, None, count=C.N))
+        for control in (self.bins, self.strategy, self.group, self.recalibration, self.source, self.smooth,
+                        self.metric):
             control.observe(lambda _: self.update(), "value")
         self.bin_items.observe(self._picked, "value")
         self.state.observe(lambda ch: self._show_item(ch["new"]), "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        controls = W.VBox([W.HBox([self.bins, self.group]), self.strategy, self.recalibration, self.source])
-        self.widget = W.VBox([controls, self.runner.widget, W.HBox([self.fig, self.table]), self.bin_items,
-                              self.detail])
+        controls = W.VBox([W.HBox([self.bins, self.group, self.metric]), self.strategy, self.recalibration,
+                           self.source, self.smooth])
+        self.widget = W.VBox([controls, self.runner.widget, W.HBox([self.fig, self.table]), self.group_fig,
+                              self.bin_items, self.detail])
         if frame is not None:
             self._scored(frame, count=False)
         elif run:
@@ -102,6 +113,7 @@ class CalibrationWidget:
         self._keep = [c for c in GROUPABLE if c in frame.columns]
         items = recalibrated(frame, "none", keep=self._keep)
         options = [NONE] + [c for c in GROUPABLE if c in items.columns and items[c].nunique(dropna=False) > 1]
+        options += [c for c in C.group_columns(frame) if c not in options]  # k and metadata (subject, ...)
         current = self.group.value if len(self.group.options) > 1 else C.FORMAT  # first scoring: by format
         self._quiet = True
         try:
@@ -136,14 +148,22 @@ class CalibrationWidget:
         except (ValueError, KeyError) as e:  # e.g. a group too small to cross-fit: say so, keep the last view
             self.table.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
             return
+        smooth = smooth_reliability_frame(items, by=self.by) if self.smooth.value else None
         title = f"Reliability ({self.recalibration.value}, {self.bins.value} {self.strategy.value} bins)"
-        if refresh(self.fig, F.reliability_figure(rel, group=self.by[0] if self.by else None, title=title)):
+        if refresh(self.fig, F.reliability_figure(rel, group=self.by[0] if self.by else None, title=title,
+                                                  smooth=smooth)):
             for trace in self.fig.data[1:]:
-                trace.on_click(self._clicked)
-        self.table.value = _table(summarize(items, **opts))
+                if trace.customdata is not None:  # the bins' curves and counts, not the smoothed curves
+                    trace.on_click(self._clicked)
+        table = summarize(items, **opts, n_boot=SMECE_BOOTSTRAP)
+        self.table.value = _table(table)
+        pooled = summarize(items, n_bins=self.bins.value, strategy=self.strategy.value,
+                           n_boot=0)[self.metric.value].iloc[0]
+        refresh(self.group_fig, group_bars(table, self.by[0] if self.by else None, self.metric.value,
+                                           float(pooled), count=C.N))
 
     def _clicked(self, trace, points, _state) -> None:
-        if points.point_inds:
+        if points.point_inds and trace.customdata is not None:
             group, b = trace.customdata[points.point_inds[0]]
             self.show_bin(group, int(b))
 

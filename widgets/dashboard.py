@@ -1,4 +1,5 @@
-"""The explorer dashboard: one model, one data set, every probe view, linked.
+"""The explorer dashboard: one model, one data set (built-in, a hub benchmark or an upload), every probe
+view, linked.
 
 A selected item is selected in every view (``SharedState.selected_item``); head scaling set in
 the Heads tab applies to the others when its switch is on. Views are built when their tab is
@@ -22,6 +23,7 @@ from widgets._state import SharedState
 from widgets.data_panel import DataPanel
 from widgets.export import download_link, figure_html, frame_bytes
 from widgets.registry import VIEWS, View
+from widgets.run_view import RunView
 
 MODEL_CHOICES = [DEFAULT_MODEL, "gemma-3-270m"]
 
@@ -30,7 +32,7 @@ class Dashboard:
     """The app behind ``notebooks/explorer.ipynb``; ``Dashboard().widget`` is what Voila shows."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
-                 start: bool = True) -> None:
+                 start: bool = True, run: str | None = None) -> None:
         self.state = SharedState()
         self.models: dict[str, LoadedModel] = {}
         self.model: LoadedModel | None = None
@@ -55,8 +57,11 @@ class Dashboard:
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
                        "<span>How does the model answer multiple-choice questions? Pick a model and data, "
                        "then open a tab.</span>")
+        self.runs = RunView(run or "", state=self.state)  # a finished run's scores, without the model
+        runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
+                           selected_index=0 if run else None)
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget]), self.message,
-                              self.data.widget, self.tabs])
+                              self.data.widget, self.tabs, runs])
         if start:
             self.load()
 
@@ -161,11 +166,7 @@ class Dashboard:
         """A snippet reproducing ``view`` with the library, for the current model and data."""
         name = self.model_name.value.strip() or DEFAULT_MODEL
         model_arg = "" if name == DEFAULT_MODEL else repr(name)
-        if self.data.dataset.value and not self.data.upload.value:
-            data = (f"explorer.builtin_items({self.data.dataset.value!r}, n={int(self.data.n_items.value)})")
-        else:
-            data = "explorer.load_items('your_items.jsonl')"
-        return view.code.format(model=model_arg, data=data)
+        return view.code.format(model=model_arg, data=self.data.code())
 
     # --- messages ---------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:

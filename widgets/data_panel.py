@@ -1,7 +1,10 @@
-"""Choose the data: a built-in set or an uploaded JSONL/CSV file, and edit any item inline."""
+"""Choose the data: a built-in set, a recognised benchmark (hub id or local copy, config, split, a seeded
+sample), or an uploaded JSONL/CSV file; edit any item inline; see what was loaded."""
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -9,10 +12,14 @@ from pathlib import Path
 import ipywidgets as W
 
 from explorer.errors import ExplorerError
-from explorer.items import Item, builtin_items, load_items
+from explorer.items import BENCHMARKS, Item, Loaded, benchmark, load_source
+from explorer.items.builtin import DATASETS
+from widgets._runner import Runner
 from widgets._state import SharedState
 
-BUILTIN = ("capitals", "arithmetic")
+BUILTIN = tuple(DATASETS)
+HUB = "hub"  # the data choice that reveals the benchmark controls
+AUTO = "(auto)"
 
 
 def _upload_entries(value) -> list[dict]:
@@ -27,9 +34,23 @@ class DataPanel:
                  on_error: Callable[[str], None], *, dataset: str = "capitals", n_items: int = 12) -> None:
         self.state, self._on_change, self._on_error = state, on_change, on_error
         self.items: list[Item] = []
-        self.dataset = W.Dropdown(options=list(BUILTIN), value=dataset, description="data")
-        self.n_items = W.BoundedIntText(value=n_items, min=2, max=500, description="items", layout=W.Layout(width="160px"))
+        self.loaded: Loaded | None = None
+        self.dataset = W.Dropdown(options=[*((b, b) for b in BUILTIN), ("benchmark (hub id or folder)…", HUB)],
+                                  value=dataset, description="data")
+        self.n_items = W.BoundedIntText(value=n_items, min=2, max=100_000, description="items",
+                                        layout=W.Layout(width="160px"))
         self.upload = W.FileUpload(accept=".jsonl,.json,.csv", multiple=False, description="Upload JSONL/CSV")
+        self.source = W.Combobox(value=BENCHMARKS[0].id, options=[b.id for b in BENCHMARKS], description="dataset",
+                                 placeholder="hub id, or a folder with a copy", ensure_option=False)
+        self.config = W.Combobox(description="config", ensure_option=False, layout=W.Layout(width="260px"))
+        self.split = W.Combobox(value=AUTO, options=[AUTO, "test", "validation", "train"], description="split",
+                                ensure_option=False, layout=W.Layout(width="220px"))
+        self.seed = W.IntText(value=0, description="seed", layout=W.Layout(width="140px"))
+        self.load_button = W.Button(description="Load", icon="download")
+        self.runner = Runner("data")
+        self.hub_box = W.HBox([self.source, self.config, self.split, self.seed, self.load_button, self.runner.widget],
+                              layout=W.Layout(display="none", flex_flow="row wrap"))
+        self.status = W.HTML()
         self.item = W.Dropdown(description="item", layout=W.Layout(width="380px"))
         self.question = W.Text(description="question", layout=W.Layout(width="560px"))
         self.choices = W.Textarea(description="choices", placeholder="one choice per line",
@@ -37,17 +58,46 @@ class DataPanel:
         self.answer = W.BoundedIntText(description="gold (0-based)", min=-1, max=25, value=-1,
                                        style={"description_width": "initial"}, layout=W.Layout(width="180px"))
         self.apply = W.Button(description="Apply edit", icon="check")
-        self.dataset.observe(lambda _: self.load_builtin(), "value")
-        self.n_items.observe(lambda _: self.load_builtin(), "value")
+        self.dataset.observe(lambda _: self._dataset_changed(), "value")
+        self.n_items.observe(lambda _: self._dataset_changed(), "value")
+        self.source.observe(lambda _: self._suggest(), "value")
+        self.load_button.on_click(lambda _: self.load_benchmark())
         self.upload.observe(lambda ch: self.load_upload(ch["new"]), "value")
         self.item.observe(lambda ch: self._select(ch["new"]), "value")
         self.state.observe(lambda ch: self._follow(ch["new"]), "selected_item")
         self.apply.on_click(lambda _: self.apply_edit())
-        self.widget = W.VBox([W.HBox([self.dataset, self.n_items, self.upload]),
+        self._suggest()
+        self.widget = W.VBox([W.HBox([self.dataset, self.n_items, self.upload]), self.hub_box, self.status,
                               W.HBox([self.item, self.answer, self.apply]), self.question, self.choices])
 
+    # --- loading ----------------------------------------------------------------------------------
+    def _dataset_changed(self) -> None:
+        self.hub_box.layout.display = None if self.dataset.value == HUB else "none"
+        if self.dataset.value != HUB:
+            self.load_builtin()
+
+    def _suggest(self) -> None:
+        """The recognised benchmark's configs and split, when the dataset box names one."""
+        known = benchmark(self.source.value.strip())
+        if known is not None:
+            self.config.options = list(known.configs)
+            self.config.value = known.configs[0]
+            self.split.value = known.split
+
     def load_builtin(self) -> None:
-        self._set(builtin_items(self.dataset.value, n=int(self.n_items.value)))
+        if self.dataset.value != HUB:
+            self._loaded(load_source(self.dataset.value, n=int(self.n_items.value)))
+
+    def load_benchmark(self):
+        """Load the benchmark the controls name, off the message loop (a hub download can take a while);
+        a seeded sample of ``n_items`` items."""
+        source, config, split = self.source.value.strip(), self.config.value.strip(), self.split.value.strip()
+        options = dict(config=None if config in ("", "default") else config,
+                       split=None if split in ("", AUTO) else split, n=int(self.n_items.value),
+                       seed=int(self.seed.value))
+        self.status.value = f"<i>loading {html.escape(source)}…</i>"
+        return self.runner.start(lambda job: load_source(source, **options), on_result=self._loaded,
+                                 on_error=lambda e: self._failed(f"could not load {source}: {e}"))
 
     def load_upload(self, value) -> None:
         entries = _upload_entries(value)
@@ -58,17 +108,37 @@ class DataPanel:
         with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as f:
             f.write(bytes(entry["content"]))
         try:
-            items = load_items(f.name)
+            loaded = load_source(f.name)
         except (ExplorerError, ValueError, KeyError) as e:
-            self._on_error(f"could not load {entry['name']}: {e}")
+            self._failed(f"could not load {entry['name']}: {e}")
             return
         finally:
             Path(f.name).unlink(missing_ok=True)
-        if not items:
-            self._on_error(f"{entry['name']} holds no items")
-            return
-        self._set(items)
+        self._loaded(dataclasses.replace(loaded, name=entry["name"]))
 
+    def _loaded(self, loaded: Loaded) -> None:
+        if not loaded.items:
+            self._failed(f"{loaded.name} holds no items")
+            return
+        self.loaded = loaded
+        skipped = "" if not loaded.skipped else (f" (e.g. {loaded.skipped[0].item_id!r}: {loaded.skipped[0].problem})")
+        self.status.value = f"<span style='color:#2a6'>loaded: {html.escape(loaded.describe() + skipped)}</span>"
+        self._set(loaded.items)
+
+    def _failed(self, text: str) -> None:
+        self.status.value = f"<span style='color:#b00'>{html.escape(text)}</span>"
+        self._on_error(text)
+
+    def code(self) -> str:
+        """The library call that loads the current data (for the dashboard's "show code")."""
+        if self.loaded is None or self.loaded.kind in ("file", "records", "frame") or self.upload.value:
+            return "explorer.load_items('your_items.jsonl')"
+        if self.loaded.kind == "builtin":
+            return f"explorer.builtin_items({self.loaded.name!r}, n={len(self.items)})"
+        return (f"explorer.load_items({self.source.value.strip()!r}, config={self.loaded.config!r}, "
+                f"split={self.loaded.split!r}, n={int(self.n_items.value)}, seed={int(self.seed.value)})")
+
+    # --- editing ----------------------------------------------------------------------------------
     def apply_edit(self) -> None:
         """Replace the selected item with the edited one (validated: a bad edit shows an error)."""
         old = next(i for i in self.items if i.id == self.item.value)

@@ -57,6 +57,12 @@ def _calibration(model: LoadedModel, items: Sequence[Item], state: SharedState) 
     return CalibrationWidget(model, items, state=state)
 
 
+def _chain(model: LoadedModel, items: Sequence[Item], state: SharedState) -> Any:
+    from widgets.chain import ChainWidget  # noqa: PLC0415
+
+    return ChainWidget(model, items, state=state)
+
+
 _LOAD = "import explorer\nmodel = explorer.load_model({model})\nitems = {data}\n"
 
 VIEWS: list[View] = [
@@ -75,6 +81,11 @@ VIEWS: list[View] = [
     View("calibration", "Calibration", _calibration, lambda w: w.frame, lambda w: w.fig,
          _LOAD + "from explorer.probes import item_confidence, score_choices, summarize\n"
          "frame = score_choices(model, items, 'letters')\nsummary = summarize(item_confidence(frame), n_bins=10)\n"),
+    View("chain", "Chain", _chain, lambda w: w.frame, lambda w: w.scatter_fig,
+         _LOAD + "from explorer.probes import chain_conditions, chain_probe\n"
+         "from explorer.metrics import summarize_chain\n"
+         "rows = chain_probe(model, items, chain_conditions(formats=['letters', 'cloze']))\n"
+         "summary = summarize_chain(rows)\n"),
 ]
 
 

@@ -1,7 +1,11 @@
 """``lm-explorer``: one sub-command per module in :mod:`explorer.cli.commands`.
 
 Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
-Adding a command is adding a module; nothing here changes.
+Adding a command is adding a module; nothing here changes. Command modules import only light modules
+at the top (torch, transformers and pandas are imported inside ``run``), so ``--help`` answers at once.
+A user's error (an :class:`~explorer.errors.ExplorerError`, a missing or unreadable file) ends the
+command with exit status 2 and one line ``lm-explorer COMMAND: error: ...``; anything else is a bug
+and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (ExplorerError, FileNotFoundError) as e:
-        print(f"lm-explorer {args.command}: error: {e}", file=sys.stderr)
+    except (ExplorerError, FileNotFoundError, IsADirectoryError, PermissionError) as e:  # the user's to fix
+        message = " ".join(str(e).split())  # one line, whatever the message held
+        print(f"lm-explorer {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

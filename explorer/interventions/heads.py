@@ -6,21 +6,21 @@ Scaling that slice scales exactly one *query* head's contribution, also under gr
 attention, where several query heads share one key/value head. Hooks are registered inside the
 context manager and removed in ``finally``, so the model is left exactly as it was.
 
-The scaling applies to forward passes run by the thread that entered the block only, so a widget
-scaling heads in its worker thread never changes what another view computes at the same time.
+The scaling applies to forward passes run by the thread that entered the block only
+(:func:`explorer.interventions.hooks.add_hook`), so a widget scaling heads in its worker thread
+never changes what another view computes at the same time.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 
 import torch
-from torch.utils.hooks import RemovableHandle
 
 from explorer.errors import ExplorerError
+from explorer.interventions.hooks import add_hook
 from explorer.models.handle import LoadedModel
 
 Head = tuple[int, int]  # (layer, query head), both 0-based
@@ -68,11 +68,8 @@ def _register(model: LoadedModel, per_layer: dict[int, list[tuple[int, torch.Ten
               stack: ExitStack) -> None:
     """One pre-hook per layer; each multiplies its heads' slices by a float or a per-row tensor [batch]."""
     d = model.parts.head_dim
-    owner = threading.get_ident()
     for layer, scalings in per_layer.items():
         def hook(module, args, scalings=scalings):  # args[0]: [batch, seq, n_heads * head_dim]
-            if threading.get_ident() != owner:
-                return None  # another thread's forward pass: leave it alone
             x = args[0].clone()
             for head, factor in scalings:
                 if isinstance(factor, torch.Tensor):  # [batch] -> [batch, 1, 1]
@@ -83,8 +80,7 @@ def _register(model: LoadedModel, per_layer: dict[int, list[tuple[int, torch.Ten
                 x[..., head * d : (head + 1) * d] = x[..., head * d : (head + 1) * d] * factor
             return (x, *args[1:])
 
-        handle: RemovableHandle = model.parts.out_proj(layer).register_forward_pre_hook(hook)
-        stack.callback(handle.remove)
+        add_hook(stack, model, model.parts.out_proj(layer), hook, pre=True)
 
 
 @contextmanager

@@ -1,137 +1,155 @@
-"""Load items from JSONL, CSV, a pandas DataFrame or a Hugging Face ``datasets`` dataset."""
+"""Load items from anywhere: a file, a built-in set, a Hugging Face dataset id or a local copy of one,
+a ``datasets`` object, a DataFrame, or a list of records.
+
+The layout of the columns is recognised (:mod:`explorer.items.schemas`); ``fields=`` maps any
+other. ``n``/``seed`` keep a sample; ``invalid`` says what happens to rows an :class:`Item`
+refuses. Default: ``"skip"`` (one warning) for benchmarks (hub ids, dataset folders, ``datasets``
+objects, built-in sets), whose rows you cannot fix; ``"raise"`` for your own files, frames and
+records, whose rows you can.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from explorer.errors import ItemError
+from explorer.errors import DataError, ItemError
+from explorer.items.builtin import DATASETS, builtin_items
+from explorer.items.files import FILE_TYPES, read_records
+from explorer.items.hub import describe, load_split, pick_split
 from explorer.items.item import Item
+from explorer.items.records import AnswerAs, Invalid, items_from_records, unique, warn_skipped
+from explorer.items.sampling import sample
 
-DEFAULT_COLUMNS = {"id": "id", "question": "question", "choices": "choices", "answer": "answer"}
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")  # "name" or "owner/name"
+BENCHMARK_KINDS = ("dataset", "builtin")  # where invalid items are skipped by default
 
 
-def load_items(source: Any, *, columns: Mapping[str, str] | None = None, split: str | None = None) -> list[Item]:
-    """Items from a path (``.jsonl``/``.json``/``.csv``), a DataFrame, a ``datasets`` dataset,
-    a list of dicts, or a list of :class:`Item` (returned as they are).
+@dataclass(frozen=True)
+class Loaded:
+    """What :func:`load_source` loaded: the items, and where from (for messages and the dashboard)."""
 
-    ``columns`` maps our field names (id, question, choices, answer) to the source's column names;
-    missing ids become the row number. ``answer`` may be a 0-based index, a label letter, or the
-    gold choice's text. In CSV, ``choices`` is a JSON list or text split on ``|``.
+    items: list[Item]
+    name: str  # path, hub id, folder name or built-in name
+    kind: str  # "file", "dataset", "builtin", "frame" or "records"
+    config: str | None = None
+    split: str | None = None
+    schema: str | None = None  # the recognised layout (explorer.items.schemas), None for built-ins and items
+    n_available: int = 0  # valid items before sampling
+    skipped: tuple[ItemError, ...] = ()  # rows left out (invalid="skip")
+
+    @property
+    def ks(self) -> list[int]:
+        """The numbers of choices present, sorted."""
+        return sorted({i.k for i in self.items})
+
+    def describe(self) -> str:
+        """One line: name, config, split, how many items of how many, k, and what was skipped."""
+        ks = self.ks
+        k = "-" if not ks else str(ks[0]) if len(ks) == 1 else f"{ks[0]}-{ks[-1]}"
+        parts = [self.name, *(f"{key} {v}" for key, v in (("config", self.config), ("split", self.split)) if v),
+                 f"{len(self.items)} of {self.n_available} items" if len(self.items) < self.n_available
+                 else f"{len(self.items)} items", f"k = {k}"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} invalid skipped")
+        return " · ".join(parts)
+
+
+def load_items(source: Any, *, config: str | None = None, split: str | None = None,
+               fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
+               seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> list[Item]:
+    """Items from ``source`` (see :func:`load_source`, which also says where they came from)."""
+    return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid,
+                       answer_as=answer_as).items
+
+
+def load_source(source: Any, *, config: str | None = None, split: str | None = None,
+                fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
+                seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> Loaded:
+    """Load items and describe what was loaded.
+
+    ``source``: a path (``.jsonl``/``.json``/``.csv``/``.parquet``), a folder holding a copy of a hub
+    dataset repo, a built-in set (``capitals``, ``arithmetic``, ``mmlu``), a hub dataset id
+    (``cais/mmlu``), a ``datasets`` Dataset or DatasetDict, a DataFrame, a list of dicts, or a list
+    of :class:`Item`. A path that exists wins over a built-in name and a hub id.
+    ``config``/``split``: of a dataset; ``split=None`` picks ``test``, else the only split.
+    ``fields``: our fields (id, question, choices, answer) mapped to the source's columns;
+    ``choices`` may be a list of columns. ``n``: keep n items, the first n or, with ``seed``, n drawn
+    with it (in source order). ``invalid``: ``"raise"`` or ``"skip"`` rows that make no valid item
+    (default: skip for benchmarks, raise for your own data; see the module docstring).
+    ``answer_as``: how to read a gold answer written as text that could be an index or a letter and
+    also a choice's text (choices ``1|2|3``, answer ``2``): ``"index"`` or ``"text"``; unset, such an
+    answer is an error naming both readings (a typed number is always an index).
     """
+    kind, name, config, split, records, where = _open(source, config, split)
+    label = describe(name, config, split)
+    policy = invalid or ("skip" if kind in BENCHMARK_KINDS else "raise")
+    if kind in ("items", "builtin"):
+        items, skipped, schema = unique(list(records), label), [], None
+    else:
+        columns = list(records.column_names) if getattr(records, "column_names", None) else None
+        tag = name if kind == "dataset" and isinstance(source, (str, Path)) else None  # metadata "dataset"
+        items, skipped, found = items_from_records(records, label=label, columns=columns, fields=fields, dataset=tag,
+                                                   invalid=policy, where=where, answer_as=answer_as)
+        schema = found.name if found is not None else None
+    warn_skipped(label, skipped, len(items) + len(skipped))
+    return Loaded(sample(items, n, seed), name, "records" if kind == "items" else kind, config, split, schema,
+                  len(items), tuple(skipped))
+
+
+def _open(source: Any, config: str | None, split: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
+    """(kind, name, config, split, records or items, how a row is named) for any source."""
     if isinstance(source, (str, Path)):
-        return _from_path(Path(source), columns)
+        return _open_text(str(source), config, split)
     if isinstance(source, pd.DataFrame):
-        return _from_records(source.to_dict("records"), columns, "DataFrame row")
-    if _is_hf_dataset(source):
-        ds = source[split] if split is not None else source
-        return _from_records((dict(r) for r in ds), columns, "dataset row")
+        _no_dataset_options("a DataFrame", config, split)
+        return "frame", "DataFrame", None, None, source.to_dict("records"), "DataFrame row"
+    if type(source).__module__.startswith("datasets"):
+        if isinstance(source, Mapping):  # a DatasetDict: choose the split
+            split = pick_split(list(source), split, describe("datasets object"))
+            source = source[split]
+        return "dataset", "datasets object", config, split, source, "dataset row"
     if isinstance(source, Iterable):
+        _no_dataset_options("a list", config, split)
         records = list(source)
-        if all(isinstance(r, Item) for r in records):
-            return _unique(records)
-        return _from_records(records, columns, "record")
-    raise TypeError(f"cannot load items from {type(source).__name__}; give a path, DataFrame, dataset or list")
+        if records and all(isinstance(r, Item) for r in records):
+            return "items", "items", None, None, records, "item"
+        return "records", "records", None, None, records, "record"
+    raise TypeError(f"cannot load items from {type(source).__name__}; give a path, a hub id, a built-in name, a "
+                    "DataFrame, a datasets dataset or a list")
 
 
-def _is_hf_dataset(source: Any) -> bool:
-    return type(source).__module__.startswith("datasets")
+def _open_text(text: str, config: str | None, split: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
+    path = Path(text).expanduser()
+    if path.is_dir():
+        ds, config, split = load_split(str(path.resolve()), name=path.resolve().name, config=config, split=split,
+                                       local=True)
+        return "dataset", path.resolve().name, config, split, ds, "dataset row"
+    if path.is_file():
+        _no_dataset_options(f"{path.name!r} (a file)", config, split)
+        return "file", str(path), None, None, read_records(path), f"{path.name} line" if path.suffix.lower() in (
+            ".jsonl", ".ndjson") else f"{path.name} row"
+    if text in DATASETS:
+        _no_dataset_options(f"{text!r} (a built-in set)", config, split)
+        return "builtin", text, None, None, builtin_items(text), "item"
+    if path.suffix.lower() in FILE_TYPES or text.startswith((".", "/", "~")) or not HUB_ID.match(text):
+        raise FileNotFoundError(f"no items file or dataset folder at {path}, and {text!r} is neither a built-in set "
+                                f"({', '.join(DATASETS)}) nor a hub dataset id (owner/name)")
+    ds, config, split = load_split(text, name=text, config=config, split=split)
+    return "dataset", text, config, split, ds, "dataset row"
 
 
-def _from_path(path: Path, columns: Mapping[str, str] | None) -> list[Item]:
-    if not path.exists():
-        raise FileNotFoundError(f"no items file at {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        records = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
-                                "write one JSON object per line") from None
-        return _from_records(records, columns, f"{path.name} line")
-    if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return _from_records(data if isinstance(data, list) else data["items"], columns, f"{path.name} entry")
-    if suffix == ".csv":
-        return _from_records(pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"),
-                             columns, f"{path.name} row")
-    raise ValueError(f"unknown items file type {suffix!r} for {path}; use .jsonl, .json or .csv")
-
-
-def _from_records(records: Iterable[Mapping[str, Any]], columns: Mapping[str, str] | None, where: str) -> list[Item]:
-    names = {**DEFAULT_COLUMNS, **(columns or {})}
-    items = []
-    for n, rec in enumerate(records, start=1):
-        if not isinstance(rec, Mapping):
-            raise ItemError(f"{where} {n}", "record", f"is a {type(rec).__name__}", "give one object per item")
-        item_id = str(rec.get(names["id"], "") or f"item-{n}")
-        for need in ("question", "choices"):
-            if names[need] not in rec:
-                raise ItemError(item_id, need, f"column {names[need]!r} is missing ({where} {n})",
-                                f"add it, or map it with columns={{'{need}': 'your_column'}}")
-        choices = _parse_choices(rec[names["choices"]], item_id)
-        answer = _parse_answer(rec.get(names["answer"]), choices, item_id)
-        meta = {k: v for k, v in rec.items() if k not in set(names.values())}
-        items.append(Item(id=item_id, question=str(rec[names["question"]]), choices=choices, answer=answer, metadata=meta))
-    return _unique(items)
-
-
-def _parse_choices(value: Any, item_id: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                raise ItemError(item_id, "choices", "looks like a JSON list but does not parse",
-                                'write it as ["a", "b", ...]') from None
-        else:
-            value = [c.strip() for c in text.split("|")]
-    if isinstance(value, Mapping) and "text" in value:  # datasets' {"label": [...], "text": [...]}
-        value = value["text"]
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        if hasattr(value, "tolist"):
-            value = value.tolist()
-        else:
-            raise ItemError(item_id, "choices", f"is a {type(value).__name__}", "give a list of strings")
-    return tuple(str(c) if not isinstance(c, str) else c for c in value)
-
-
-def _parse_answer(value: Any, choices: Sequence[str], item_id: str) -> int | None:
-    if value is None or (isinstance(value, float) and value != value) or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ItemError(item_id, "answer", f"{value!r} is a boolean", "use a 0-based index, a letter or the choice text")
-    if isinstance(value, (int, float)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
-        if float(value) != int(value):
-            raise ItemError(item_id, "answer", f"{value!r} is not a whole number", "use a 0-based choice index")
-        return int(value)  # pandas turns an int column with gaps into floats
-    text = str(value).strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    if len(text) == 1 and text.isalpha() and text not in choices:
-        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ".index(text.upper())
-    if text in choices:
-        return list(choices).index(text)
-    raise ItemError(item_id, "answer", f"{value!r} is neither an index, a letter nor one of the choices",
-                    "use a 0-based index, a label letter or the exact text of the gold choice")
-
-
-def _unique(items: list[Item]) -> list[Item]:
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:
-            raise ItemError(item.id, "id", "two items share this id", "give every item a unique id")
-        seen.add(item.id)
-    return items
+def _no_dataset_options(label: str, config: str | None, split: str | None) -> None:
+    for key, value in (("config", config), ("split", split)):
+        if value is not None:
+            raise DataError(label, key, f"{key} {value!r} was given, but only datasets have configs and splits",
+                            f"leave out {key}= (CLI --{key}), or give a hub id or a dataset folder")
 
 
 def items_to_frame(items: Sequence[Item]) -> pd.DataFrame:

@@ -86,7 +86,9 @@ class Item:
         )
 
     def with_(self, **changes: Any) -> Item:
-        """A copy with some fields replaced (validated again)."""
-        values = {f: getattr(self, f) for f in ("id", "question", "choices", "answer", "metadata")}
+        """A copy with some fields replaced (validated again); it keeps ``origin`` unless the choices change."""
+        values = {f: getattr(self, f) for f in ("id", "question", "choices", "answer", "metadata", "origin")}
+        if "choices" in changes and tuple(changes["choices"]) != self.choices:
+            values["origin"] = ()
         values.update(changes)
         return Item(**values)

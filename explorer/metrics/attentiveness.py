@@ -102,28 +102,40 @@ _MEANS = {"pma_mean": C.PMA, "accuracy": C.CORRECT, "accuracy_pmi": C.CORRECT_PM
           "accuracy_norm": C.CORRECT_NORM, "resolved_share": C.RESOLVED, "invalid_share": C.GREEDY_INVALID}
 
 
-def summarize_attentiveness(rows: pd.DataFrame, *, n_boot: int = 1000, level: float = 0.95,
+def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boot: int = 1000, level: float = 0.95,
                             seed: int = 0) -> pd.DataFrame:
-    """One row per format x shots: the means in ``_MEANS`` with ``<name>_lo``/``<name>_hi`` bootstrap
-    bounds, ``n_items``, ``n_rows`` (items x seeds) and ``pma_accuracy_corr`` (item-level Pearson
-    correlation between PMA and correctness).
+    """One row per format x shots (x each group of ``by``, e.g. ``["subject"]``, any metadata column):
+    the means in ``_MEANS`` with ``<name>_lo``/``<name>_hi`` bootstrap bounds, ``n_items``, ``n_rows``
+    (items x seeds) and ``pma_accuracy_corr`` (item-level Pearson correlation between PMA and
+    correctness). Groups come sorted; a missing metadata value is a group of its own.
 
     Each item's values are first averaged over seeds, so the bootstrap resamples items.
     """
+    missing = [c for c in by if c not in rows.columns]
+    if missing:
+        raise KeyError(f"cannot group by {missing}: no such column(s); the metadata columns are "
+                       f"{C.metadata_columns(rows)}")
     frame = rows.copy()
     frame[C.GREEDY_INVALID] = ~frame[C.GREEDY_VALID].astype(bool)
     out = []
-    for (fmt, shots), g in frame.groupby([C.FORMAT, C.SHOTS], sort=False):
+    for key, g in frame.groupby([C.FORMAT, C.SHOTS, *by], sort=False, dropna=False):
+        fmt, shots, *groups = key
         cols = list(_MEANS.values())
         per_item = g[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=False).mean()
-        rec: dict[str, object] = {C.FORMAT: fmt, C.SHOTS: int(shots), "n_items": len(per_item), "n_rows": len(g)}
+        rec: dict[str, object] = {C.FORMAT: fmt, C.SHOTS: int(shots),
+                                  **{c: (None if pd.isna(v) else v) for c, v in zip(by, groups)},
+                                  "n_items": len(per_item), "n_rows": len(g)}
         for name, col in _MEANS.items():
             vals = per_item[col].to_numpy()
             rec[name] = float(np.nanmean(vals)) if np.any(~np.isnan(vals)) else float("nan")
             rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed)
         rec["pma_accuracy_corr"] = pearson(per_item[C.PMA], per_item[C.CORRECT])
         out.append(rec)
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    if by:  # cells in order of appearance, groups sorted within each
+        cell = table.groupby([C.FORMAT, C.SHOTS], sort=False).ngroup().rename("_cell")
+        table = table.join(cell).sort_values(["_cell", *by], kind="stable").drop(columns="_cell")
+    return table.reset_index(drop=True)
 
 
 def pma_accuracy_relation(summary: pd.DataFrame) -> dict[str, float]:

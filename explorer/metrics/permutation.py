@@ -8,8 +8,9 @@ choice shown there; ``pred[i, o] = argmax_j p[i, o, j]``; ``g[i]`` the gold choi
 Items without gold: position-level metrics (response, A-bias, shares, consistency, entropy, KL,
 chi-square) use every item; accuracy-type metrics (accuracy, RStd, order-averaged, PriDe, the
 order-symmetry test) raise :class:`explorer.errors.ItemError` naming the first item without gold.
-:func:`summarize_permutation` computes them on the items that have gold and says so in ``notes``
-(``None`` when no item has gold).
+:func:`~explorer.metrics.permutation_summary.summarize_permutation` computes them on the items that
+have gold and says so in ``notes`` (``None`` when no item has gold), and handles items with
+different k (per k, and pooled where a metric is defined across k).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from explorer.probes.orders import cyclic_orders, order_string
 __all__ = ["PermutationArrays", "permutation_arrays", "permutation_frame", "example_frame", "predictions",
            "position_response", "a_bias", "position_share", "correct", "accuracy", "accuracy_by_order",
            "recall_by_position", "rstd", "content_response", "order_avg_accuracy", "consistency", "entropy_norm",
-           "kl_uniform_bits", "chi2_positions", "order_symmetry_test", "pride_prior", "pride", "pride_accuracy",
-           "bootstrap_ci", "summarize_permutation"]
+           "kl_uniform_bits", "chi2_positions", "order_symmetry_test", "cyclic_order_index", "circular_correct",
+           "circular_accuracy", "circular_parts", "pride_prior", "pride", "pride_accuracy",
+           "bootstrap_ci", "accuracy_parts", "consistency_parts", "order_avg_parts", "POSITION_METRICS",
+           "GOLD_METRICS", "POOLED_METRICS"]
 
 
 def predictions(data: Data) -> np.ndarray:
@@ -129,8 +132,7 @@ def order_avg_accuracy(data: Data) -> float:
     >>> order_avg_accuracy(example_frame())
     1.0
     """
-    a = require_gold(data)
-    return float((content_response(a).argmax(axis=1) == a.gold).mean())
+    return float(order_avg_parts(data)[0].mean())
 
 
 def consistency(data: Data) -> float:
@@ -139,9 +141,32 @@ def consistency(data: Data) -> float:
     >>> consistency(example_frame())
     0.0
     """
+    return float(consistency_parts(data)[0].mean())
+
+
+# Per-item (value, weight) of the metrics that pool across numbers of choices: the pooled metric is
+# sum(value) / sum(weight) over items of every k (explorer.metrics.permutation_summary).
+def accuracy_parts(data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(correct prompts, prompts) per item.
+
+    >>> [v.tolist() for v in accuracy_parts(example_frame())]
+    [[1, 1], [2, 2]]
+    """
+    ok = correct(data)
+    return ok.sum(axis=1), np.full(len(ok), ok.shape[1])
+
+
+def consistency_parts(data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(1 if the predicted choice is the same under every order else 0, 1) per item."""
     a = permutation_arrays(data)
     chosen = np.take_along_axis(a.content, predictions(a)[..., None], axis=2)[..., 0]
-    return float((chosen == chosen[:, :1]).all(axis=1).mean())
+    return (chosen == chosen[:, :1]).all(axis=1).astype(float), np.ones(len(chosen))
+
+
+def order_avg_parts(data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(1 if argmax_c q[i, c] == g[i] else 0, 1) per item."""
+    a = require_gold(data)
+    return (content_response(a).argmax(axis=1) == a.gold).astype(float), np.ones(len(a.gold))
 
 
 def entropy_norm(data: Data) -> float:
@@ -194,6 +219,42 @@ def order_symmetry_test(data: Data) -> tuple[float, float]:
     return float(q), float(stats.chi2.sf(q, m - 1))
 
 
+def cyclic_order_index(data: Data, *, needed_by: str) -> list[int]:
+    """Where each of the k cyclic shifts sits among the frame's orders (shift s first at s); a clear
+    error naming ``needed_by`` when one is missing."""
+    a = permutation_arrays(data)
+    shifts = [order_string(o) for o in cyclic_orders(a.k)]
+    if not set(shifts) <= set(a.orders):
+        raise ExplorerError(f"{needed_by} needs every cyclic shift {shifts} among the orders, which are "
+                            f"{list(a.orders)}; score with orders='cyclic' or 'all'")
+    return [a.orders.index(s) for s in shifts]
+
+
+def circular_correct(data: Data) -> np.ndarray:
+    """Per item: correct under every one of the k cyclic shifts of its choices (OpenCompass
+    CircularEval); other orders in the frame are ignored. Needs gold and all k shifts.
+
+    >>> circular_correct(example_frame()).tolist()  # q0 is right as 0,1 but wrong as 1,0; q1 wrong as 0,1
+    [False, False]
+    """
+    return correct(data)[:, cyclic_order_index(data, needed_by="circular accuracy")].all(axis=1)
+
+
+def circular_accuracy(data: Data) -> float:
+    """Share of items answered correctly under all k cyclic shifts: at most the accuracy of any one shift.
+
+    >>> circular_accuracy(permutation_frame([[[.6, .4], [.4, .6]], [[.9, .1], [.8, .2]]], [(0, 1), (1, 0)], [0, 0]))
+    0.5
+    """
+    return float(circular_correct(data).mean())
+
+
+def circular_parts(data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(1 if correct under all k cyclic shifts else 0, 1) per item (needs gold and the shifts)."""
+    ok = circular_correct(data)
+    return ok.astype(float), np.ones(len(ok))
+
+
 def pride_prior(data: Data, *, share: float = 0.05, seed: int = 0) -> tuple[np.ndarray, tuple[str, ...]]:
     """PriDe prior over positions from a seeded ``share`` of items (at least one) under the k cyclic
     shifts: prior = mean over those items of softmax_j(mean over shifts of log p[i, s, j]).
@@ -203,13 +264,10 @@ def pride_prior(data: Data, *, share: float = 0.05, seed: int = 0) -> tuple[np.n
     ([0.7101, 0.2899], ('q1',))
     """
     a = permutation_arrays(data)
-    shifts = [order_string(o) for o in cyclic_orders(a.k)]
-    if not set(shifts) <= set(a.orders):
-        raise ExplorerError(f"PriDe needs every cyclic shift {shifts} among the orders, which are {list(a.orders)}; "
-                            "score with orders='cyclic' or 'all'")
+    shifts = cyclic_order_index(a, needed_by="PriDe")
     n_est = max(1, int(round(share * len(a.item_ids))))
     est = np.sort(np.random.default_rng(seed).choice(len(a.item_ids), n_est, replace=False))
-    logp = np.log(np.clip(a.probs[est][:, [a.orders.index(s) for s in shifts]], 1e-300, None)).mean(axis=1)
+    logp = np.log(np.clip(a.probs[est][:, shifts], 1e-300, None)).mean(axis=1)
     per_item = np.exp(logp - logp.max(axis=1, keepdims=True))
     prior = (per_item / per_item.sum(axis=1, keepdims=True)).mean(axis=0)
     return prior, tuple(a.item_ids[i] for i in est)
@@ -254,51 +312,7 @@ POSITION_METRICS: dict[str, Callable[[PermutationArrays], float]] = {
     "a_bias": a_bias, "consistency": consistency, "entropy_norm": entropy_norm, "kl_uniform_bits": kl_uniform_bits}
 GOLD_METRICS: dict[str, Callable[[PermutationArrays], float]] = {
     "accuracy": accuracy, "rstd": rstd, "order_avg_accuracy": order_avg_accuracy}
-
-
-def summarize_permutation(data: Data, *, n_boot: int = 1000, seed: int = 0, pride_share: float = 0.05) -> dict:
-    """Every metric in one JSON-ready dict, with bootstrap 95% intervals (``ci95``) over items.
-
-    Accuracy-type values use only the items with gold (``n_gold_items``; ``None`` when there are none);
-    ``pride_*`` is ``None`` when the orders lack the cyclic shifts or too few items have gold;
-    ``notes`` says why. ``n_boot=0`` skips the intervals.
-
-    >>> s = summarize_permutation(example_frame(), n_boot=0)
-    >>> s["accuracy"], s["order_avg_accuracy"], s["pride_accuracy"], s["position_share"]
-    (0.5, 1.0, 1.0, [1.0, 0.0])
-    """
-    a = permutation_arrays(data)
-    chi2, chi2_p = chi2_positions(a)
-    out: dict = {"n_items": len(a.item_ids), "n_orders": len(a.orders), "k": a.k, "labels": list(a.labels),
-                 "orders": list(a.orders), "mean_prob_by_position": position_response(a).tolist(),
-                 "position_share": position_share(a).tolist(), "chi2": chi2, "chi2_p": chi2_p,
-                 **{name: fn(a) for name, fn in POSITION_METRICS.items()}}
-    notes: list[str] = []
-    has_gold = np.flatnonzero(a.gold >= 0)
-    g = a.take(has_gold) if len(has_gold) else None
-    out["n_gold_items"] = len(has_gold)
-    if g is None:
-        notes.append("no item has a gold answer: accuracy-type metrics are None")
-    elif len(has_gold) < len(a.item_ids):
-        notes.append(f"accuracy-type metrics use the {len(has_gold)} of {len(a.item_ids)} items that have gold")
-    for name, fn in GOLD_METRICS.items():
-        out[name] = fn(g) if g is not None else None
-    out["accuracy_by_order"] = accuracy_by_order(g).to_dict() if g is not None else None
-    out["recall_by_position"] = recall_by_position(g).tolist() if g is not None else None
-    out["order_q"], out["order_q_p"] = order_symmetry_test(g) if g is not None else (None, None)
-    out["pride_accuracy"] = out["pride_accuracy_before"] = out["pride_prior"] = out["pride_items"] = None
-    if g is not None:
-        try:
-            pr = pride(g, share=pride_share, seed=seed)
-            out.update(pride_accuracy=pr["accuracy"], pride_accuracy_before=pr["accuracy_before"],
-                       pride_prior=pr["prior"].tolist(), pride_items=list(pr["estimation_items"]))
-        except ExplorerError as e:
-            notes.append(f"PriDe not computed: {e}")
-    out["ci95"] = {}
-    if n_boot:
-        metrics = {**POSITION_METRICS, **(GOLD_METRICS if g is not None else {})}
-        for name, fn in metrics.items():
-            out["ci95"][name] = list(bootstrap_ci(g if name in GOLD_METRICS else a, fn, n_boot=n_boot, seed=seed))
-    out["notes"] = notes
-    return out
-
+# Metrics also defined across k, as per-item (value, weight): pooled at the top of a mixed-k summary.
+POOLED_METRICS: dict[str, Callable[[PermutationArrays], tuple[np.ndarray, np.ndarray]]] = {
+    "accuracy": accuracy_parts, "consistency": consistency_parts, "order_avg_accuracy": order_avg_parts,
+    "circular_accuracy": circular_parts}

@@ -59,7 +59,8 @@ def permutation_arrays(data: Data) -> PermutationArrays:
     if len(bad):
         i, o = bad[0]
         raise ExplorerError(f"item {items[i]!r} has {counts[i, o]} rows under order {orders[o]!r}, not {k}: the "
-                            "metrics need one k and the same orders for every item; score each k apart")
+                            "metrics need one k and the same orders for every item (summarize_permutation splits by k; "
+                            "give it the whole frame, or pass one k's rows)")
     pos = frame[C.POSITION].to_numpy(int)
     probs = np.zeros((len(items), len(orders), k))
     content = np.zeros((len(items), len(orders), k), dtype=int)

@@ -14,23 +14,39 @@ import numpy as np
 from explorer.metrics.reliability import check_inputs
 
 
-def brier_multiclass(probs, gold) -> float:
-    """Brier score over the options: mean_i sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
+def check_options(values, gold, *, name: str = "values") -> tuple[np.ndarray, np.ndarray]:
+    """``values`` [n, k] (NaN pads items with fewer options) as floats and ``gold`` [n] as ints; a clear
+    error unless every gold index points at an option that has a value."""
+    v = np.asarray(values, dtype=float)
+    g = np.asarray(gold, dtype=int).ravel()
+    if v.ndim != 2 or v.shape[0] != g.size:
+        raise ValueError(f"{name} must be [n, k] with n = len(gold) = {g.size}; got shape {v.shape}")
+    if np.any((g < 0) | (g >= v.shape[1])) or np.any(np.isnan(v[np.arange(g.size), g])):
+        raise ValueError(f"every gold index must point at an option with a value in {name}")
+    return v, g
+
+
+def brier_per_item(probs, gold) -> np.ndarray:
+    """Brier score of each item over its options: sum_j (p_ij - y_ij)^2 (0 is perfect, 2 the worst).
 
     ``probs`` is [n, k]; items with fewer options pad with NaN, which is left out of the sum.
 
-    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.09+0.04+0.01 + 0.25+0.25) / 2
-    0.32
+    >>> brier_per_item([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]).round(6).tolist()  # .09+.04+.01, .25+.25
+    [0.14, 0.5]
     """
-    p = np.asarray(probs, dtype=float)
-    g = np.asarray(gold, dtype=int).ravel()
-    if p.ndim != 2 or p.shape[0] != g.size:
-        raise ValueError(f"probs must be [n, k] with n = len(gold) = {g.size}; got shape {p.shape}")
-    if np.any((g < 0) | (g >= p.shape[1])) or np.any(np.isnan(p[np.arange(g.size), g])):
-        raise ValueError("every gold index must point at an option with a probability")
+    p, g = check_options(probs, gold, name="probs")
     y = np.zeros_like(p)
     y[np.arange(g.size), g] = 1.0
-    return float(np.mean(np.nansum((p - y) ** 2, axis=1)))
+    return np.nansum((p - y) ** 2, axis=1)
+
+
+def brier_multiclass(probs, gold) -> float:
+    """Brier score over the options, averaged over items: mean_i sum_j (p_ij - y_ij)^2.
+
+    >>> round(brier_multiclass([[0.7, 0.2, 0.1], [0.5, 0.5, np.nan]], [0, 1]), 6)  # (0.14 + 0.5) / 2
+    0.32
+    """
+    return float(np.mean(brier_per_item(probs, gold)))
 
 
 def brier_top(confidence, correct) -> float:
@@ -43,14 +59,41 @@ def brier_top(confidence, correct) -> float:
     return float(np.mean((c - y) ** 2))
 
 
-def balance_score(confidence, correct) -> float:
-    """Mean accuracy minus mean confidence: 0 when calibrated on average, < 0 over-confident.
+def balance_score(confidence, correct, *, event=None) -> float:
+    """Balance score (Choi et al. 2023): the mean over predictions of a gain (1 - c when right) or a
+    loss (-c when wrong), i.e. accuracy minus confidence of the predicted answer; 0 when calibrated
+    on average, < 0 over-confident.
+
+    ``event`` marks rows whose ``confidence`` is the probability p that a binary event holds (P(True):
+    the proposal is correct) and whose ``correct`` says whether it held. Such a row predicts the
+    event when p >= 0.5, with confidence max(p, 1 - p): its term is 1 - p or -p when p >= 0.5,
+    p or p - 1 when p < 0.5 (:func:`balance_terms`). Without ``event`` every row is a top-label
+    confidence.
 
     >>> round(balance_score([0.9, 0.7], [1, 0]), 6)  # 0.5 - 0.8
     -0.3
+    >>> round(balance_score([0.9, 0.1], [0, 1], event=[True, True]), 6)  # (-0.9 + (0.1 - 1)) / 2
+    -0.9
+    """
+    return float(balance_terms(confidence, correct, event=event).mean())
+
+
+def balance_terms(confidence, correct, *, event=None) -> np.ndarray:
+    """Per-prediction gain or loss of :func:`balance_score`.
+
+    >>> balance_terms([0.8, 0.3, 0.3, 0.8], [1, 0, 1, 0], event=[False, True, True, True]).round(6).tolist()
+    [0.2, 0.3, -0.7, -0.8]
     """
     c, y = check_inputs(confidence, correct)
-    return float(y.mean() - c.mean())
+    if event is None:
+        return y - c
+    e = np.asarray(event, dtype=bool).ravel()
+    if e.shape != c.shape:
+        raise ValueError(f"event has {e.size} values but there are {c.size} predictions; give one per prediction")
+    says_true = c >= 0.5
+    predicted_conf = np.where(says_true, c, 1 - c)  # confidence of the side the row predicts
+    event_terms = np.where(says_true == (y == 1), 1 - predicted_conf, -predicted_conf)
+    return np.where(e, event_terms, y - c)
 
 
 def selective_curve(confidence, correct) -> tuple[np.ndarray, np.ndarray]:

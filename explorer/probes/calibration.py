@@ -22,6 +22,7 @@ from explorer.errors import ItemError
 from explorer.metrics.recalibration import cross_fit_platt, cross_fit_temperature
 from explorer.metrics.reliability import Strategy, assign_bins, bin_edges, reliability_curve
 from explorer.metrics.scores import balance_score, brier_top, selective_auc
+from explorer.metrics.smooth import smooth_ece_interval, smooth_reliability
 from explorer.models.handle import LoadedModel
 
 CONFIDENCE_SOURCES = (C.PROB_NORM, C.PROB)
@@ -37,18 +38,24 @@ def prompt_keys(frame: pd.DataFrame, by: Sequence[str] = ()) -> list[str]:
     return keys + [c for c in by if c not in keys]
 
 
-def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str) -> tuple[pd.DataFrame, np.ndarray,
-                                                                                   np.ndarray]:
-    """(one key row per prompt, values [n_prompts, k_max] by position (NaN pads), gold position per prompt)."""
+def option_matrix(frame: pd.DataFrame, keys: Sequence[str], value: str, *, carry: Sequence[str] = ()
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(one key row per prompt, values [n_prompts, k_max] by position (NaN pads), gold position per prompt).
+    ``carry``: more columns, constant within a prompt (the items' metadata), kept in the key rows."""
     gid = frame.groupby(list(keys), sort=False, dropna=False).ngroup().to_numpy()
     pos = frame[C.POSITION].to_numpy(dtype=int)
+    twice = pd.DataFrame({"prompt": gid, "position": pos}).duplicated().to_numpy()
+    if twice.any():
+        raise ItemError(str(frame[C.ITEM_ID].to_numpy()[int(np.argmax(twice))]), "id", "two rows of this item's "
+                        "prompt hold the same position: two items share the id and the prompt",
+                        "give every item its own id (or drop the repeated item)")
     values = np.full((gid.max() + 1, pos.max() + 1), np.nan)
     values[gid, pos] = frame[value].to_numpy(dtype=float)
     gold = np.full(gid.max() + 1, -1)
     is_gold = frame[C.IS_GOLD].fillna(False).to_numpy(dtype=bool)
     gold[gid[is_gold]] = pos[is_gold]
     first = ~pd.Series(gid).duplicated().to_numpy()
-    heads = frame.loc[first, list(keys)].reset_index(drop=True)
+    heads = frame.loc[first, [*keys, *[c for c in carry if c not in keys]]].reset_index(drop=True)
     if np.any(gold < 0):
         item = heads.iloc[int(np.flatnonzero(gold < 0)[0])][C.ITEM_ID]
         raise ItemError(str(item), "answer", "the item has no gold answer, so correctness is unknown",
@@ -76,12 +83,12 @@ def predictions(heads: pd.DataFrame, probs: np.ndarray, gold: np.ndarray, choice
 
 
 def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = C.PROB_NORM) -> pd.DataFrame:
-    """One row per scored prompt: its keys, ``by`` columns, k, pred, answer, confidence, correct,
-    option_brier, pred_choice and choice_probs (probabilities by position)."""
+    """One row per scored prompt: its keys, ``by`` columns, the items' metadata columns, k, pred, answer,
+    confidence, correct, option_brier, pred_choice and choice_probs (probabilities by position)."""
     if prob not in CONFIDENCE_SOURCES:
         raise ValueError(f"prob must be one of {CONFIDENCE_SOURCES} (renormalised or raw), got {prob!r}")
     keys = prompt_keys(frame, by)
-    heads, probs, gold = option_matrix(frame, keys, prob)
+    heads, probs, gold = option_matrix(frame, keys, prob, carry=C.metadata_columns(frame))
     gid = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     choices = np.full(probs.shape, "", dtype=object)
     choices[gid, frame[C.POSITION].to_numpy(dtype=int)] = frame[C.CHOICE].to_numpy()
@@ -89,6 +96,9 @@ def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = 
 
 
 def _groups(items: pd.DataFrame, by: Sequence[str]):
+    missing = [c for c in by if c not in items.columns]
+    if missing:
+        raise KeyError(f"cannot group by {missing}: no such column(s); the columns are {list(items.columns)}")
     if not by:
         yield (), items
         return
@@ -97,17 +107,21 @@ def _groups(items: pd.DataFrame, by: Sequence[str]):
 
 
 def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
-              strategy: Strategy = "uniform") -> pd.DataFrame:
-    """One row per group: :data:`explorer.columns.SUMMARY_METRICS` of its predictions."""
+              strategy: Strategy = "uniform", n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """One row per group: :data:`explorer.columns.SUMMARY_METRICS` of its predictions; ``smece`` with a
+    percentile bootstrap 95% interval from ``n_boot`` resamples (0: no interval)."""
     rows = []
     for key, g in _groups(items, by):
         c, y = g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float)
+        event = g[C.EVENT].fillna(False).to_numpy(bool) if C.EVENT in g else None
         r = reliability_curve(c, y, n_bins=n_bins, strategy=strategy)
         gap = np.abs(r.gap)
         rows.append({**dict(zip(by, key)), C.N: len(g), C.ACCURACY: y.mean(), C.MEAN_CONFIDENCE: c.mean(),
                      C.ECE: float(np.sum(r.count / r.count.sum() * gap)), C.MCE: float(gap.max()),
                      C.BRIER: float(g[C.OPTION_BRIER].mean()), C.BRIER_TOP: brier_top(c, y),
-                     C.BALANCE: balance_score(c, y), C.SELECTIVE_AUC: selective_auc(c, y)})
+                     C.BALANCE: balance_score(c, y, event=event), C.SELECTIVE_AUC: selective_auc(c, y),
+                     **dict(zip((C.SMECE, C.SMECE_LOW, C.SMECE_HIGH),
+                                smooth_ece_interval(c, y, n_boot=n_boot, seed=seed)))})
     return pd.DataFrame(rows, columns=[*by, *C.SUMMARY_METRICS])
 
 
@@ -123,6 +137,18 @@ def reliability_frame(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: in
             part[col] = value
         parts.append(part)
     return pd.concat(parts, ignore_index=True)[[*by, *C.RELIABILITY_COLUMNS]]
+
+
+def smooth_reliability_frame(items: pd.DataFrame, *, by: Sequence[str] = (), n_boot: int = 100,
+                             seed: int = 0) -> pd.DataFrame:
+    """One row per group x mesh point: the smoothed reliability curve with its bootstrap band
+    (:data:`explorer.columns.SMOOTH_RELIABILITY_COLUMNS` and the group's ``smece``), from relplot."""
+    parts = []
+    for key, g in _groups(items, by):
+        part = smooth_reliability(g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float), n_boot=n_boot,
+                                  seed=seed)
+        parts.append(part.assign(**dict(zip(by, key))))
+    return pd.concat(parts, ignore_index=True)[[*by, *C.SMOOTH_RELIABILITY_COLUMNS, C.SMECE]]
 
 
 def with_bins(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
@@ -153,7 +179,8 @@ def recalibrated(frame: pd.DataFrame, method: str = "temperature", *, by: Sequen
         return items
     if method not in ("temperature", "platt"):
         raise ValueError(f"unknown recalibration {method!r}; choose 'none', 'temperature' or 'platt'")
-    heads, logits, gold = option_matrix(frame, prompt_keys(frame, carried), C.LOGPROB)
+    heads, logits, gold = option_matrix(frame, prompt_keys(frame, carried), C.LOGPROB,
+                                        carry=C.metadata_columns(frame))
     parts = []
     for _, g in _groups(items.assign(_row=np.arange(len(items))), by):
         rows = g["_row"].to_numpy()
@@ -182,13 +209,19 @@ def debias_orders(frame: pd.DataFrame, *, keep: Sequence[str] = (C.FORMAT, C.SHO
 
     prob_norm(item, choice) = mean over the orders of prob_norm of that choice (wherever it was
     shown); likewise prob. The result is a choice frame with position = choice_index,
-    logprob = log(mean prob_norm), prompt "mean over N orders", and ``n_orders``.
+    logprob = log(mean prob_norm), prompt "mean over N orders", ``n_orders`` and the items' metadata columns.
     """
     keys = [C.ITEM_ID, *[c for c in keep if c in frame.columns]]
+    meta = [c for c in C.metadata_columns(frame) if c not in keys]
     g = frame.groupby([*keys, C.CHOICE_INDEX], sort=False, dropna=False)
     out = g.agg(**{C.PROB_NORM: (C.PROB_NORM, "mean"), C.PROB: (C.PROB, "mean"), C.CHOICE: (C.CHOICE, "first"),
                    C.IS_GOLD: (C.IS_GOLD, "first"), C.K: (C.K, "first"), C.SEED: (C.SEED, "first"),
-                   C.N_ORDERS: (C.PROMPT, "nunique")}).reset_index()
+                   C.N_ORDERS: (C.PROMPT, "nunique"), **{c: (c, "first") for c in meta}}).reset_index()
+    texts = frame.groupby([C.ITEM_ID, C.CHOICE_INDEX], sort=False)[C.CHOICE].nunique()
+    if texts.gt(1).any():
+        item = texts[texts.gt(1)].index[0][0]
+        raise ItemError(str(item), "id", "its orders show different texts for one original choice: two different "
+                        "items share this id", "give every item its own id before averaging over orders")
     if g[C.IS_GOLD].nunique(dropna=False).gt(1).any():
         raise ValueError("the gold answer differs between orders of one item; were the orders' frames mixed up?")
     out[C.POSITION] = out[C.CHOICE_INDEX]
@@ -202,7 +235,7 @@ def debias_orders(frame: pd.DataFrame, *, keep: Sequence[str] = (C.FORMAT, C.SHO
     for col in (C.FORMAT, C.SHOTS, C.INTERVENTION):
         if col not in out.columns:
             out[col] = frame[col].iloc[0] if col in frame.columns else ""
-    return out[[*C.CHOICE_COLUMNS, C.N_ORDERS]]
+    return out[[*C.CHOICE_COLUMNS, C.N_ORDERS, *meta]]
 
 
 def compare_debiasing(frame: pd.DataFrame, *, order_column: str = C.ORDER_ID, prob: str = C.PROB_NORM,

@@ -10,11 +10,12 @@ import pandas as pd
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import label_token_ids
-from explorer.scoring.engine import DEFAULT, score_continuations, score_next_token
+from explorer.scoring.engine import DEFAULT
 from explorer.scoring.progress import ProgressFn
+from explorer.scoring.targets import score_targets
 
 
 def score_choices(
@@ -31,10 +32,12 @@ def score_choices(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`).
+    """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`, then the
+    items' metadata columns).
 
-    Letter formats read the label tokens (" A") at the next position; string and cloze formats
-    sum the log-probabilities of each choice's tokens (" Paris") as a continuation.
+    Every format scores its targets (labels " A", or choice texts " Paris") tokenised in context
+    (:func:`explorer.scoring.targets.score_targets`): a one-token target is read at the next
+    position, a longer one is scored as a continuation (its tokens' log-probabilities summed).
     ``prob_norm`` renormalises over the item's choices; ``is_pred`` marks the argmax.
     """
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
@@ -43,20 +46,12 @@ def score_choices(
     for item in items:
         fmt.check(item)
     prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
-    if fmt.scores_labels:
-        k_max = max(i.k for i in items)
-        targets = [fmt.label_prefix + lab for lab in fmt.labels[:k_max]]
-        ids = label_token_ids(model.tokenizer, targets)
-        scores = score_next_token(model, prompts, ids, batch_size=batch_size, cache=cache, progress=progress,
-                                  cancel=cancel)
-        per_item = [(scores.logprobs[n, : it.k], np.ones(it.k, dtype=int)) for n, it in enumerate(items)]
-    else:
-        conts = [fmt.targets(it) for it in items]
-        token_lps = score_continuations(model, prompts, conts, batch_size=batch_size, cache=cache,
-                                        progress=progress, cancel=cancel)
-        per_item = [(np.array([t.sum() for t in lps]), np.array([len(t) for t in lps])) for lps in token_lps]
-    return choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
-                        intervention="|".join(model.interventions))
+    scores = score_targets(model, prompts, [fmt.targets(it) for it in items], distinct=fmt.scores_labels,
+                           batch_size=batch_size, cache=cache, progress=progress, cancel=cancel)
+    per_item = list(zip(scores.logprobs, scores.n_tokens))
+    frame = choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
+                         intervention="|".join(model.interventions))
+    return with_metadata(frame, per_row(items, [item.k for item in items]))
 
 
 def choice_frame(items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat,

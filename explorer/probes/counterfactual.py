@@ -8,7 +8,6 @@ leading space (`` London``), at the prompt's last position.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.errors import ItemError
-from explorer.items import counterfactual_capitals
+from explorer.items.builtin import counterfactual_capitals
+from explorer.items.files import jsonl_records
 from explorer.models.handle import LoadedModel
 from explorer.scoring import score_next_token
 
@@ -62,14 +62,7 @@ def load_counterfactuals(path: str | Path) -> list[Counterfactual]:
     if not path.is_file():
         raise FileNotFoundError(f"no counterfactual prompts file at {path}")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
-                            "write one JSON object per line") from None
+    for n, row in jsonl_records(path):
         if not isinstance(row, dict):
             raise ItemError(f"{path.name}:{n}", "line", "not a JSON object", 'write {"prompt": ..., ...}')
         rows.append({"id": f"{path.stem}-{n}", **row})
@@ -105,14 +98,15 @@ def answer_tokens(tokenizer, records: Sequence[Counterfactual]) -> tuple[np.ndar
 
 
 def known_facts(model: LoadedModel, records: Sequence[Counterfactual], *, rule: KnownRule = "candidates",
-                batch_size: int = 32) -> list[Counterfactual]:
+                batch_size: int = 32, answers: Sequence[str] = ()) -> list[Counterfactual]:
     """The records whose ``fact_prompt`` (no context) the model answers with the foil (the true fact).
 
     ``rule`` decides what "answers" means, always on first tokens at the fact prompt's end:
     ``candidates`` (default): the foil beats every answer (target or foil) of any record, i.e. it
     is the argmax among the answer candidates; ``beats_target``: the foil beats this record's
     target; ``argmax``: the foil is the argmax over the whole vocabulary (strict: small chat models
-    often start with " The").
+    often start with " The"). ``answers``: more answer texts that join the candidates (a
+    distributed run checks a share of the records against the answers of all of them).
     """
     if rule not in ("candidates", "beats_target", "argmax"):
         raise ValueError(f"unknown rule {rule!r}; choose candidates, beats_target or argmax")
@@ -123,7 +117,8 @@ def known_facts(model: LoadedModel, records: Sequence[Counterfactual], *, rule: 
     if not records:
         return []
     targets, foils = answer_tokens(model.tokenizer, records)
-    vocab = sorted(set(targets.tolist()) | set(foils.tolist()))
+    extra = {first_token(model.tokenizer, a) for a in answers}
+    vocab = sorted(set(targets.tolist()) | set(foils.tolist()) | extra)
     col = {t: i for i, t in enumerate(vocab)}
     scores = score_next_token(model, [r.fact_prompt for r in records], vocab, top_k=1 if rule == "argmax" else 0,
                               batch_size=batch_size)

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from explorer import columns as C
-from explorer.models.architecture import ModelParts
+from explorer.interventions.hooks import add_hook
+from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
@@ -36,6 +37,7 @@ def encode_batch(model: LoadedModel, prompts: Sequence[str]) -> tuple[torch.Tens
     """Left-padded (input_ids, attention_mask, position_ids) [n, T]: the last column is every
     prompt's last real token, and positions count real tokens only (as in an unpadded run)."""
     encoded = [encode_prompt(model.tokenizer, p) for p in prompts]
+    model.check_precision(encoded)  # once, for a reduced-precision model on CPU
     width = max(len(e) for e in encoded)
     pad = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     ids = torch.full((len(encoded), width), pad, dtype=torch.long)
@@ -67,8 +69,10 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
     ids, mask, positions = encode_batch(model, prompts)
     seen: dict[str, dict[int, torch.Tensor]] = {k: {} for k in ("z", "o", "post", "in", "out", "resid")}
 
+    device = model.device  # under a device_map, captures from every device meet on the input device
+
     def last(t: torch.Tensor) -> torch.Tensor:  # [B, T, X] -> [B, X] (left padding: -1 is real)
-        return t[:, -1].detach().float()
+        return t[:, -1].detach().float().to(device)
 
     def store(kind: str, layer: int, *, arg: bool = False, norm: nn.Module | None = None) -> Callable:
         def hook(module, args, *rest):  # forward pre-hook (module, args[, kwargs]) or hook (module, args, out)
@@ -80,9 +84,8 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
         return hook  # returns None: the hook observes, never replaces
 
     with ExitStack() as stack:
-        def keep(module: nn.Module, hook: Callable, *, pre: bool = False) -> None:
-            register = module.register_forward_pre_hook if pre else module.register_forward_hook
-            stack.callback(register(hook, with_kwargs=pre).remove)
+        def keep(module: nn.Module, hook: Callable, *, pre: bool = False) -> None:  # this thread's passes only
+            add_hook(stack, model, module, hook, pre=pre, with_kwargs=pre)
 
         for l in range(parts.n_layers):
             keep(parts.out_proj(l), store("z", l, arg=True), pre=True)
@@ -107,8 +110,8 @@ def _rms(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(x.pow(2).mean(-1, keepdim=True) + eps)
 
 
-def _post_gamma(parts: ModelParts, layer: int) -> torch.Tensor:
-    w = parts.post_attention_norm(layer).weight.float()
+def _post_gamma(parts: ModelParts, layer: int, device: torch.device) -> torch.Tensor:
+    w = materialized(parts.post_attention_norm(layer)).float().to(device)
     return 1.0 + w  # Gemma's RMSNorm scales by (1 + weight)
 
 
@@ -129,17 +132,18 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
     """Per-head direct logit attribution for one batch (one forward pass)."""
     parts = model.parts
     cap = capture(model, prompts, blocks=blocks)
+    device = cap.final.device
     w_u = parts.unembedding().detach()
     t, f = torch.as_tensor(targets, device=w_u.device), torch.as_tensor(foils, device=w_u.device)
-    direction = (w_u[t] - w_u[f]).float()  # [B, D]
+    direction = (w_u[t] - w_u[f]).float().to(device)  # [B, D]
     scale = parts.norm_scale(cap.resid)  # [B, 1]
     b, h, d = len(prompts), parts.n_heads, parts.head_dim
     heads = torch.empty(b, parts.n_layers, h, device=cap.z.device)
     for l in range(parts.n_layers):
-        w_o = parts.out_proj_weight_by_head(l).detach().float()  # [H, d, D]
+        w_o = parts.out_proj_weight_by_head(l).detach().float().to(device)  # [H, d, D]
         contrib = torch.einsum("bhk,hkD->bhD", cap.z[:, l].reshape(b, h, d), w_o)  # [B, H, D]: z_h @ W_O[h]
         if cap.post_scale is not None:
-            contrib = contrib / cap.post_scale[:, l, None] * _post_gamma(parts, l)
+            contrib = contrib / cap.post_scale[:, l, None] * _post_gamma(parts, l, device)
         normed = parts.apply_frozen_norm(contrib, scale[:, None], center=False)  # [B, H, D]
         heads[:, l] = (normed * direction[:, None]).sum(-1)
     logit_diff = (cap.final * direction).sum(-1)
@@ -228,16 +232,18 @@ def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual],
         for l in range(parts.n_layers):
             bias = parts.out_proj_bias(l)
             attn_write = cap.attn_out[:, l]
-            bias_write = torch.zeros_like(attn_write) if bias is None else bias.detach().float().expand_as(attn_write)
+            bias_write = (torch.zeros_like(attn_write) if bias is None
+                          else bias.detach().float().to(attn_write.device).expand_as(attn_write))
             if cap.post_scale is not None:
-                gamma = _post_gamma(parts, l)
+                gamma = _post_gamma(parts, l, attn_write.device)
                 attn_write = attn_write / cap.post_scale[:, l] * gamma
                 bias_write = bias_write / cap.post_scale[:, l] * gamma
             mlp_write = cap.layer_out[:, l] - cap.layer_in[:, l] - attn_write
             terms += [("heads", l, att.heads[:, l].sum(-1)), ("attn_bias", l, to_logit(bias_write)),
                       ("mlp", l, to_logit(mlp_write))]
-        beta = getattr(parts.final_norm(), "bias", None)
-        norm_bias = (beta.detach().float() * att.direction).sum(-1) if beta is not None else att.direction[:, 0] * 0
+        beta = materialized(parts.final_norm(), "bias")
+        norm_bias = ((beta.detach().float().to(att.direction.device) * att.direction).sum(-1) if beta is not None
+                     else att.direction[:, 0] * 0)
         terms.append(("norm_bias", None, norm_bias))
         for name, layer, values in terms:
             for i, r in enumerate(batch):

@@ -6,8 +6,8 @@ normalisation and the unembedding (the "logit lens"). One forward pass per batch
 block l. Hugging Face's last hidden state is already final-normalised, so it goes straight to the
 unembedding and the last layer equals the model's own next-token distribution.
 
-Letter formats read the label tokens; string and cloze formats read each choice's first token
-(so the last layer's PMA is the probe's ``pma_first``).
+Every format reads each target's first token in context (a one-token label, or a choice's first
+token), so the last layer's PMA is the probe's ``pma_first``.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ import torch
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
-from explorer.prompts.tokens import encode_continuation, encode_prompt, label_token_ids
+from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.progress import ProgressFn, check_cancel
+from explorer.scoring.targets import target_tokens
 
 
 def valid_token_ids(model: LoadedModel, item: Item, prompt: str, fmt: PromptFormat) -> list[int]:
-    """The tokens that count as a valid answer at the next position: labels, or choices' first tokens."""
-    if fmt.scores_labels:
-        return label_token_ids(model.tokenizer, fmt.targets(item))
-    return [encode_continuation(model.tokenizer, prompt, t)[1][0] for t in fmt.targets(item)]
+    """The tokens that count as a valid answer at the next position: each target's first token in context."""
+    return [toks[0] for toks in target_tokens(model.tokenizer, prompt, fmt.targets(item))]
 
 
 def layer_pma(
@@ -47,7 +47,7 @@ def layer_pma(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`)."""
+    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata)."""
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
     items = list(items)
@@ -74,7 +74,7 @@ def layer_pma(
             progress(done, len(items))
     frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
     frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
-    return frame
+    return with_metadata(frame, per_row(items, [model.parts.n_layers + 1] * len(items)))
 
 
 @torch.inference_mode()
@@ -87,6 +87,7 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     """
     parts, device = model.parts, model.device
     encoded = [encode_prompt(model.tokenizer, p) for p in prompts]
+    model.check_precision(encoded)  # once, for a reduced-precision model on CPU
     lengths = [len(e) for e in encoded]
     input_ids = torch.zeros(len(encoded), max(lengths), dtype=torch.long)
     mask = torch.zeros_like(input_ids)
@@ -96,12 +97,12 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
                       logits_to_keep=1)
     hidden = out.hidden_states  # n_layers + 1 tensors [batch, tokens, d_model]; the last is final-normed
-    last = torch.tensor(lengths, device=device) - 1
-    rows = torch.arange(len(encoded), device=device)
+    last = torch.tensor(lengths) - 1
+    rows = torch.arange(len(encoded))
     norm = parts.final_norm()
     per_layer = []
-    for layer, h in enumerate(hidden):
-        resid = h[rows, last]  # [batch, d_model]
+    for layer, h in enumerate(hidden):  # under a device_map each layer's states stay on its device
+        resid = h[rows.to(h.device), last.to(h.device)]  # [batch, d_model]
         normed = resid if layer == len(hidden) - 1 else norm(resid)
         per_layer.append(torch.log_softmax(parts.logits(normed), dim=-1))  # [batch, vocab]
     stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]

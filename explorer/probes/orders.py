@@ -17,7 +17,8 @@ from explorer.prompts.format import PromptFormat
 
 Order = tuple[int, ...]
 OrderSpec = str | int | Sequence[Sequence[int]]
-MAX_ALL_ORDERS = 5040  # 7!; beyond this "all" is refused in favour of a sample
+MAX_ALL_K = 6  # "all" orders of more choices (7! = 5040 prompts per item and up) is refused: sample instead
+MAX_ALL_ORDERS = 5040  # 7!; up to this many orders, a sample is drawn from the enumerated list
 
 
 class OrderError(ExplorerError, ValueError):
@@ -39,9 +40,9 @@ def all_orders(k: int) -> list[Order]:
     >>> all_orders(3)
     [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
     """
-    if math.factorial(k) > MAX_ALL_ORDERS:
-        raise OrderError(f"all orders of {k} choices are {math.factorial(k)} prompts per item; "
-                         "ask for a random sample instead (orders=N)")
+    if k > MAX_ALL_K:
+        raise OrderError(f"all orders of {k} choices are {math.factorial(k):,} prompts per item (all orders are "
+                         f"for up to {MAX_ALL_K} choices); ask for a random sample instead (orders=N, CLI --orders N)")
     return list(itertools.permutations(range(k)))
 
 

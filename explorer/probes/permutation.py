@@ -16,7 +16,7 @@ from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.choices import score_choices
-from explorer.probes.orders import Order, OrderSpec, check_labels, order_string, resolve_orders
+from explorer.probes.orders import Order, OrderError, OrderSpec, check_labels, order_string, resolve_orders
 from explorer.prompts.format import PromptFormat, get_format, resolve_labels
 from explorer.scoring.engine import DEFAULT
 from explorer.scoring.progress import ProgressFn
@@ -36,7 +36,14 @@ def permutation_format(fmt: str | PromptFormat = "letters", *, labels: str | Seq
 
 def orders_for(items: Sequence[Item], orders: OrderSpec, *, seed: int = 0) -> dict[int, list[Order]]:
     """The orders used for each number of choices present among ``items``."""
-    return {k: resolve_orders(orders, k, seed=seed) for k in sorted({i.k for i in items})}
+    out = {}
+    for k in sorted({i.k for i in items}):
+        try:
+            out[k] = resolve_orders(orders, k, seed=seed)
+        except OrderError as e:
+            with_k = [i.id for i in items if i.k == k]
+            raise OrderError(f"{len(with_k)} item(s) have {k} choices (first {with_k[0]!r}): {e}") from None
+    return out
 
 
 def permutation_probe(
@@ -55,7 +62,8 @@ def permutation_probe(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x order x position (columns :data:`explorer.columns.PERMUTATION_COLUMNS`).
+    """One row per item x order x position (columns :data:`explorer.columns.PERMUTATION_COLUMNS`, then
+    the items' metadata columns).
 
     ``orders``: ``"cyclic"`` (the k shifts), ``"all"`` (k!), an int n (n distinct orders drawn with
     ``seed``) or an explicit list of orders. ``labels``/``template`` override those of ``fmt``.
@@ -81,7 +89,7 @@ def permutation_probe(
     repeats = [item.k for item in shown]
     frame.insert(1, C.ORDER_ID, [t[0] for t, r in zip(tags, repeats) for _ in range(r)])
     frame.insert(2, C.ORDER, [t[1] for t, r in zip(tags, repeats) for _ in range(r)])
-    return frame[C.PERMUTATION_COLUMNS].reset_index(drop=True)
+    return frame[[*C.PERMUTATION_COLUMNS, *C.metadata_columns(frame)]].reset_index(drop=True)
 
 
 def _format_name(fmt: str | PromptFormat, labels, template: str | None) -> str:

@@ -9,11 +9,11 @@ For each item and proposed answer the model reads::
      (B) False
     The proposed answer is:
 
-and the next-token log-probabilities of the labels " True" and " False" are read in one batched
-engine call. We read the words rather than " A"/" B" because after "is:" the words are the
-natural continuation (either pair can be passed as ``labels``; each must be one token, checked
-with :func:`explorer.prompts.tokens.label_token_ids`). Confidence = P(True) renormalised over the
-two: p(" True") / (p(" True") + p(" False")).
+and the log-probabilities of the labels " True" and " False" are read in one batched engine call,
+tokenised in context (:func:`explorer.scoring.targets.score_targets`: one token each is a single
+next-token read, longer labels are scored as continuations). We read the words rather than
+" A"/" B" because after "is:" the words are the natural continuation (either pair can be passed
+as ``labels``). Confidence = P(True) renormalised over the two: p(" True") / (p(" True") + p(" False")).
 
 Its calibration treats P(True) as the probability that the proposal is correct (the event of
 ``sklearn.calibration.calibration_curve``), not as a top-label confidence: :func:`ptrue_predictions`
@@ -32,9 +32,10 @@ from explorer import columns as C
 from explorer.errors import ItemError
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
-from explorer.prompts.tokens import label_token_ids
-from explorer.scoring.engine import DEFAULT, score_next_token
+from explorer.probes.metadata import with_metadata
+from explorer.scoring.engine import DEFAULT
 from explorer.scoring.progress import ProgressFn
+from explorer.scoring.targets import score_targets
 
 PTRUE_TEMPLATE = ("Question: {question}\nProposed answer: {answer}\nIs the proposed answer:\n (A) True\n (B) False\n"
                   "The proposed answer is:")
@@ -60,6 +61,11 @@ def _pairs(items: Sequence[Item], proposals: str | Mapping[str, int] | pd.DataFr
             raise ValueError(f"proposals must be 'each', a {{item_id: choice_index}} map or a choice frame; "
                              f"got {proposals!r}")
         return [(item, i) for item in items for i in range(item.k)]
+    ids = [item.id for item in items]
+    if len(set(ids)) < len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ItemError(dup, "id", "several items share this id, so a proposal keyed by id is ambiguous",
+                        "give every item its own id, or use proposals='each'")
     chosen = proposals_from(proposals) if isinstance(proposals, pd.DataFrame) else dict(proposals)
     pairs = []
     for item in items:
@@ -74,17 +80,17 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
                 labels: tuple[str, str] = TRUE_FALSE, template: str = PTRUE_TEMPLATE, batch_size: int = 32,
                 cache=DEFAULT, progress: ProgressFn | None = None,
                 cancel: Callable[[], bool] | None = None) -> pd.DataFrame:
-    """One row per item x proposed answer (:data:`explorer.columns.PTRUE_COLUMNS`).
+    """One row per item x proposed answer (:data:`explorer.columns.PTRUE_COLUMNS`, then the items' metadata).
 
     ``proposals``: ``"each"`` (every choice in turn), ``{item_id: choice_index}``, or a choice
-    frame whose predictions are proposed. ``labels``: (true label, false label), one token each.
+    frame whose predictions are proposed. ``labels``: (true label, false label).
     """
-    ids = label_token_ids(model.tokenizer, list(labels))
     pairs = _pairs(list(items), proposals)
     prompts = [template.format(question=item.question, answer=item.choices[pos]) for item, pos in pairs]
-    scores = score_next_token(model, prompts, ids, batch_size=batch_size, cache=cache, progress=progress,
-                              cancel=cancel)
-    lp_true, lp_false = scores.logprobs[:, 0].astype(float), scores.logprobs[:, 1].astype(float)
+    scores = score_targets(model, prompts, [list(labels)] * len(prompts), distinct=True, batch_size=batch_size,
+                           cache=cache, progress=progress, cancel=cancel)
+    lp = np.array(scores.logprobs, dtype=float).reshape(len(prompts), 2)
+    lp_true, lp_false = lp[:, 0], lp[:, 1]
     frame = pd.DataFrame({
         C.ITEM_ID: [item.id for item, _ in pairs],
         C.FORMAT: FORMAT_NAME,
@@ -98,12 +104,13 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
         C.INTERVENTION: "|".join(model.interventions),
         C.PROMPT: prompts,
     })
-    return frame[C.PTRUE_COLUMNS]
+    return with_metadata(frame[C.PTRUE_COLUMNS], [item for item, _ in pairs])
 
 
 def ptrue_predictions(frame: pd.DataFrame) -> pd.DataFrame:
     """Per-prediction frame for :func:`explorer.probes.calibration.summarize`: confidence = p_true,
-    correct = the proposal is gold, option_brier = the Brier score over the two options
+    correct = the proposal is gold, event = True (so the balance score treats the row as a binary
+    event: it predicts "true" when p_true >= 0.5, with confidence max(p, 1 - p)), option_brier = the Brier score over the two options
     {True, False}: (p - y)^2 + ((1 - p) - (1 - y))^2 = 2 (p - y)^2."""
     missing = frame[C.IS_GOLD].isna()
     if missing.any():
@@ -114,6 +121,7 @@ def ptrue_predictions(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[[C.ITEM_ID, C.FORMAT, C.PROPOSED_INDEX, C.PROPOSED, C.INTERVENTION, C.PROMPT]].copy()
     out[C.CONFIDENCE] = p
     out[C.CORRECT] = y
+    out[C.EVENT] = True
     out[C.OPTION_BRIER] = 2 * (p - y) ** 2
     out[C.CHOICE_PROBS] = [(float(a), float(1 - a)) for a in p]
     return out

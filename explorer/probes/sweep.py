@@ -50,11 +50,13 @@ def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors:
                                  position_ids=positions.repeat(reps, 1).to(model.device))
     final = out.last_hidden_state[:, -1]  # [F * n, D], left padding: the last real token
     logprobs = torch.log_softmax(parts.logits(final), dim=-1)  # what the model outputs (soft-capped)
-    t = torch.as_tensor(np.tile(targets, reps), device=final.device)
-    f = torch.as_tensor(np.tile(foils, reps), device=final.device)
     w_u = parts.unembedding()
-    raw_diff = ((w_u[t] - w_u[f]).float() * final.float()).sum(-1)  # pre-softcap logit difference
-    rows = torch.arange(len(t), device=final.device)
+    t = torch.as_tensor(np.tile(targets, reps), device=w_u.device)
+    f = torch.as_tensor(np.tile(foils, reps), device=w_u.device)
+    direction = (w_u[t] - w_u[f]).float().to(final.device)
+    raw_diff = (direction * final.float()).sum(-1)  # pre-softcap logit difference
+    t, f = t.to(logprobs.device), f.to(logprobs.device)
+    rows = torch.arange(len(t), device=logprobs.device)
     return {C.TARGET_LOGPROB: logprobs[rows, t].cpu().numpy(), C.FOIL_LOGPROB: logprobs[rows, f].cpu().numpy(),
             C.LOGIT_DIFF: raw_diff.cpu().numpy()}
 

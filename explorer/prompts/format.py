@@ -22,6 +22,8 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "1234": tuple(str(i) for i in range(1, 10)),
 }
 
+PREMISE = "Answer:"  # content-free premise: domain-conditional PMI divides by p(target | premise)
+
 DEFAULT_TEMPLATES: dict[str, str] = {
     "letters": "Question: {question}\n{choices}\nAnswer:",
     "string": "Question: {question}\nChoices: {choices}\nAnswer:",
@@ -44,7 +46,9 @@ class PromptFormat:
     """How an item is shown to the model and which continuation strings stand for its choices.
 
     - ``letters``: choices enumerated one per line with labels; the scored strings are the labels
-      with ``label_prefix`` (" A", " B", ...), read at the next position.
+      with ``label_prefix`` (" A", " B", ...), tokenised in context (the prompt's tokens followed by
+      the label's, as the tokenizer reads prompt + label): a one-token label is read at the next
+      position, a longer one scored as a continuation.
     - ``string``: choices shown as one ``separator``-joined string; each choice's text
       (" Paris") is scored as a continuation.
     - ``cloze``: no choices shown; each choice's text is scored as a continuation.
@@ -56,11 +60,13 @@ class PromptFormat:
     template: str | None = None
     separator: str = ", "
     header: str = ""
-    label_prefix: str = " "
+    label_prefix: str | None = None  # None: " " after a plain prompt, "" after a chat template's assistant turn
     demo_separator: str = "\n\n"
     chat: bool = False
 
     def __post_init__(self) -> None:
+        if self.label_prefix is None:
+            object.__setattr__(self, "label_prefix", "" if self.chat else " ")
         if self.style not in DEFAULT_TEMPLATES:
             raise FormatError(f"unknown style {self.style!r}; choose one of {list(DEFAULT_TEMPLATES)}")
         object.__setattr__(self, "labels", resolve_labels(self.labels))
@@ -88,7 +94,8 @@ class PromptFormat:
         """Raise a clear error when ``item`` cannot be shown in this format."""
         if self.style == "letters" and item.k > len(self.labels):
             raise FormatError(f"item {item.id!r} has {item.k} choices but the label set has only "
-                              f"{len(self.labels)} labels ({''.join(self.labels)}); use a longer label set")
+                              f"{len(self.labels)} labels ({''.join(self.labels)}). Fix: use a label set with at least "
+                              f"{item.k} labels (labels=[...]), a string or cloze format, or fewer choices")
 
     def render(self, item: Item) -> str:
         """The item as prompt text, without header or demonstrations."""
@@ -109,10 +116,12 @@ class PromptFormat:
         return [self.label_prefix + c for c in item.choices]
 
     def answer_text(self, item: Item) -> str:
-        """What follows a demonstration's prompt: its gold target."""
+        """What follows a demonstration's prompt: its gold target (in a chat, demonstrations sit inside
+        the user's message as plain text, so their answers keep a space: "Answer: A")."""
         if item.answer is None:
             raise FormatError(f"demonstration item {item.id!r} has no gold answer; demonstrations need one")
-        return self.targets(item)[item.answer]
+        target = self.targets(item)[item.answer]
+        return " " + target.removeprefix(self.label_prefix) if self.chat else target
 
     def build(self, item: Item, demos: Sequence[Item] = (), *, tokenizer=None) -> str:
         """The full prompt: header, solved demonstrations, then the item; as a chat when ``chat``."""

@@ -9,6 +9,7 @@ in the caller's order and equal a one-prompt-at-a-time computation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +133,28 @@ def score_continuations(
     return out
 
 
+class UncachedWarning(UserWarning):
+    """Results are computed without the result cache, whose key cannot describe the model's state."""
+
+
+def usable_cache(model: LoadedModel, cache: ResultCache | None | Any = DEFAULT) -> ResultCache | None:
+    """The cache to read and write: ``cache`` (the default one for DEFAULT), or none while forward
+    hooks that lm-explorer did not register are attached (their effect on outputs is unknown, so a
+    cached clean result could be served for a hooked model). Says so once per model."""
+    store: ResultCache | None = default_cache() if cache is DEFAULT else cache
+    if store is None:
+        return None
+    foreign = model.foreign_hooks()
+    if not foreign:
+        return store
+    if not model.noticed("foreign-hooks"):
+        warnings.warn(f"{model.name}: forward hooks not registered by lm-explorer are attached to {foreign[:5]}"
+                      f"{' ...' if len(foreign) > 5 else ''}; results are computed without the result cache "
+                      "while they stay. Fix: remove them when done (or use explorer.interventions.add_hook).",
+                      UncachedWarning, stacklevel=3)
+    return None
+
+
 def run_requests(
     model: LoadedModel,
     requests: Sequence[Request],
@@ -155,13 +178,15 @@ def run_requests(
     (:func:`explorer.scoring.forward.forward_tree`). Results are written to the cache as each
     chunk finishes, so a cancelled or failed run keeps what it finished.
     """
-    store: ResultCache | None = default_cache() if cache is DEFAULT else cache
+    store = usable_cache(model, cache)
     found = store.get_many(r.key for r in requests) if store is not None else {}
     todo: dict[str, Request] = {}
     for r in requests:
         if r.key not in found and r.key not in todo:
             todo[r.key] = r
     ordered = sorted(todo.values(), key=lambda r: r.ids)  # neighbours share prefixes
+    if ordered:
+        model.check_precision([r.ids for r in ordered])  # once, for a reduced-precision model on CPU
     total, done = len(ordered), 0
     if progress is not None:
         progress(0, total)

@@ -23,8 +23,9 @@ from explorer.scoring.plan import Row, schedule
 from explorer.scoring.segments import Segment
 from explorer.scoring.trie import Node, build_tree
 
-# A node's own keys and values, all layers in one tensor: [layers, 2 (k, v), kv_heads, tokens, head_dim]
-KV = torch.Tensor
+# A node's own keys and values: one tensor per run of consecutive layers on one device (a single
+# tensor unless a device_map spreads the layers): each [layers in run, 2 (k, v), kv_heads, tokens, head_dim]
+KV = list[torch.Tensor]
 
 TOKEN_BUDGET = 8192  # default padded tokens (past + own) per forward pass
 SEGMENT_TOKENS = 512  # default longest row of packed segments
@@ -64,7 +65,7 @@ def forward_tree(
     gathered: dict[int, list[torch.Tensor | None]] = {r: [None] * len(p) for r, p in enumerate(positions)}
     for r in [r for r, n in pending.items() if n == 0]:
         del pending[r]
-        yield r, torch.empty(0, model.parts.unembedding().shape[0])
+        yield r, torch.empty(0, model.model.get_output_embeddings().weight.shape[0])
     plan = schedule(tops, batch_size=batch_size, token_budget=token_budget, segment_tokens=segment_tokens)
     users: dict[Node, int] = {}  # how many segments not yet run continue each kept row
     for row in (row for batch in plan for row in batch):
@@ -87,13 +88,13 @@ def forward_tree(
         if on_batch is not None:
             on_batch(BatchStats(rows=len(batch), tokens=len(batch) * max(r.size for r in batch),
                                 past=len(batch) * max(r.past_len for r in batch),
-                                held=sum(t.shape[3] for t in kv.values())))
+                                held=sum(t[0].shape[3] for t in kv.values())))
 
 
 @torch.inference_mode()
 def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
     """Run one batch of rows; keep the keys and values of segments that others continue; return the reads."""
-    parts, device = model.parts, model.device
+    parts, device = model.parts, model.device  # device: where input ids go (the embedding's)
     n = len(batch)
     past_len = torch.tensor([r.past_len for r in batch])
     p_max, t_max = int(past_len.max()), max(r.size for r in batch)
@@ -111,19 +112,20 @@ def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list
     mask = tree_masks(model.model.config, past_len=past_len, ends=ends, positions=position_ids, dtype=dtype,
                       device=device)
 
-    past = _padded_past(batch, kv, p_max, device) if p_max else None  # [layers, 2, n, kv_heads, p_max, head_dim]
+    past = _padded_past(batch, kv, p_max) if p_max else None  # per layer [2, n, kv_heads, p_max, head_dim]
     cache = DynamicCache(ddp_cache_data=[(layer[0], layer[1]) for layer in past] if past is not None else None)
     out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask,
                              position_ids=position_ids.to(device), cache=cache, use_cache=True)
     hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
     del past
 
+    runs = _device_runs(cache.layers)
     for row, seg, start in _segments(batch):  # a segment that others continue keeps its keys and values
         if seg.children:
             a, b = p_max + start, p_max + start + seg.size
-            kv[seg.nodes[-1]] = torch.stack([torch.stack([layer.keys[row, :, a:b], layer.values[row, :, a:b]])
-                                             for layer in cache.layers])
-    del cache
+            kv[seg.nodes[-1]] = [torch.stack([torch.stack([layer.keys[row, :, a:b], layer.values[row, :, a:b]])
+                                              for layer in run]) for run in runs]
+    del cache, runs
 
     rows, offsets, owners = [], [], []
     for row, seg, start in _segments(batch):
@@ -134,7 +136,8 @@ def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list
                 owners.append((r, slot))
     if not rows:
         return []
-    picked = hidden[torch.tensor(rows, device=device), torch.tensor(offsets, device=device)]  # [m, d_model]
+    at = hidden.device  # the last block's device under a device_map
+    picked = hidden[torch.tensor(rows, device=at), torch.tensor(offsets, device=at)]  # [m, d_model]
     logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
@@ -146,16 +149,29 @@ def _segments(batch: list[Row]) -> Iterator[tuple[int, Segment, int]]:
             yield i, seg, start
 
 
-def _padded_past(batch: list[Row], kv: dict[Node, KV], p_max: int, device: torch.device) -> torch.Tensor:
-    """The keys/values each row continues, concatenated and left-padded to ``p_max``:
-    [layers, 2, rows, kv_heads, p_max, head_dim]."""
-    ref = next(iter(kv.values()))
-    n_layers, _, heads, _, dim = ref.shape
-    past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim, device=device)
-    for row, r in enumerate(batch):
-        at = p_max - r.past_len
-        for anc in r.past:
-            part = kv[anc]
-            past[:, :, row, :, at : at + part.shape[3]] = part
-            at += part.shape[3]
-    return past
+def _device_runs(layers: Sequence) -> list[list]:
+    """Consecutive cache layers grouped by the device their keys live on (one group on one device)."""
+    runs: list[list] = []
+    for layer in layers:
+        if runs and runs[-1][0].keys.device == layer.keys.device:
+            runs[-1].append(layer)
+        else:
+            runs.append([layer])
+    return runs
+
+
+def _padded_past(batch: list[Row], kv: dict[Node, KV], p_max: int) -> list[torch.Tensor]:
+    """The keys/values each row continues, concatenated and left-padded to ``p_max``, one tensor per
+    layer on that layer's device: [2, rows, kv_heads, p_max, head_dim]."""
+    out = []
+    for run, ref in enumerate(next(iter(kv.values()))):
+        n_layers, _, heads, _, dim = ref.shape
+        past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim)
+        for row, r in enumerate(batch):
+            at = p_max - r.past_len
+            for anc in r.past:
+                part = kv[anc][run]
+                past[:, :, row, :, at : at + part.shape[3]] = part
+                at += part.shape[3]
+        out.extend(past.unbind(0))
+    return out

@@ -30,6 +30,16 @@ def _wait_for(page, predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+CHAIN_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+                        .flatMap(d => (d.data || []).filter(t => t.name === 'log p_vocab(gold)'))
+                        .map(t => (t.customdata || []).length)"""
+
+
+def _chain_points(page) -> int:
+    """Items drawn in the chain view's first panel (log p_vocab(gold)); 0 until it has drawn."""
+    return max(page.evaluate(CHAIN_POINTS), default=0)
+
+
 def test_dashboard_runs_a_probe_and_updates_on_a_control(tmp_path):
     port = free_port()
     errors: list[str] = []
@@ -51,7 +61,15 @@ def test_dashboard_runs_a_probe_and_updates_on_a_control(tmp_path):
         assert "everything else" in page.evaluate(PLOT_DATA)[0]  # the same bars, now for the cloze format
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
+        page.get_by_role("tab", name="Chain").click()  # the chain view: a scatter per link over the items
+        opened = time.monotonic()
+        points = _wait_for(page, lambda: _chain_points(page), 240, "the chain view's scatter to render")
+        chain_s = time.monotonic() - opened
+        assert points == 12, points  # one point per item of the built-in set, letters against cloze
+        page.screenshot(path=str(tmp_path / "chain.png"), full_page=True)
+
     (tmp_path / "timings.json").write_text(json.dumps({"page_to_first_probe_s": loaded_s, "control_to_plot_s":
-                                                       updated_s}))
-    print(f"\nVoila: page load to first probe result {loaded_s:.1f} s; control change to updated plot {updated_s:.2f} s")
+                                                       updated_s, "chain_tab_to_plot_s": chain_s}))
+    print(f"\nVoila: page load to first probe result {loaded_s:.1f} s; control change to updated plot "
+          f"{updated_s:.2f} s; chain tab to its plot {chain_s:.1f} s")
     assert not errors, errors

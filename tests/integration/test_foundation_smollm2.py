@@ -78,7 +78,7 @@ def test_continuations_equal_plain_forward(smollm2):
 def test_score_choices_frame(smollm2):
     items = capitals(3, seed=2)
     frame = score_choices(smollm2, items, "letters", cache=None)
-    assert list(frame.columns) == C.CHOICE_COLUMNS and len(frame) == 12
+    assert list(frame.columns) == [*C.CHOICE_COLUMNS, "country", "dataset"] and len(frame) == 12  # + metadata
     sums = frame.groupby(C.ITEM_ID)[C.PROB_NORM].sum()
     np.testing.assert_allclose(sums, 1.0, atol=1e-9)
     first = frame[frame[C.ITEM_ID] == items[0].id]

@@ -67,7 +67,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.heads as cmd
 
     asked = []
-    monkeypatch.setattr(cmd, "load_model", lambda name: asked.append(name) or smollm2)  # loading is tested apart
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: asked.append(name) or smollm2)  # tested apart
     data = tmp_path / "cf.jsonl"
     data.write_text("".join(json.dumps({"id": r.id, "prompt": r.prompt, "target": r.target, "foil": r.foil}) + "\n"
                             for r in RECORDS[:3]))

@@ -16,7 +16,7 @@ def test_every_notebook_is_executed_by_a_test():
     executed = set(re.findall(r'run_notebook\("notebooks/([\w-]+\.ipynb)"', sources))
     assert set(NOTEBOOKS) <= executed, f"notebooks no test executes: {sorted(set(NOTEBOOKS) - executed)}"
     assert {"explorer.ipynb", "permutation.ipynb", "attentiveness.ipynb", "heads.ipynb",
-            "calibration.ipynb"} <= set(NOTEBOOKS)
+            "calibration.ipynb", "chain.ipynb", "benchmarks.ipynb"} <= set(NOTEBOOKS)
 
 
 def test_dashboard_notebook_runs():

@@ -13,7 +13,7 @@ import torch
 from explorer import columns as C
 from explorer.cli.main import main
 from explorer.items import capitals, save_jsonl
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes.orders import parse_order
 from explorer.probes.permutation import permutation_probe
 from tests.nbrun import run_notebook
@@ -55,7 +55,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.permutation as cmd
 
     asked = []
-    monkeypatch.setattr(cmd, "load_model", lambda name: asked.append(name) or smollm2)  # loading is tested apart
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: asked.append(name) or smollm2)  # tested apart
     items = capitals(3, seed=4)
     data = save_jsonl(items, tmp_path / "items.jsonl")
     out, summ = tmp_path / "rows.csv", tmp_path / "summary.json"
@@ -63,7 +63,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
                  "--summary", str(summ), "--n-boot", "50", "--model", "smollm2-135m"])
     assert code == 0 and asked == ["smollm2-135m"]
     rows = pd.read_csv(out)
-    assert list(rows.columns) == C.PERMUTATION_COLUMNS and len(rows) == 3 * 4 * 4
+    assert list(rows.columns) == [*C.PERMUTATION_COLUMNS, "country", "dataset"] and len(rows) == 3 * 4 * 4
     summary = json.loads(summ.read_text())
     for key in ("accuracy", "a_bias", "position_share", "mean_prob_by_position", "rstd", "order_avg_accuracy",
                 "pride_accuracy", "consistency", "entropy_norm", "chi2_p", "n_items", "n_orders"):
@@ -79,7 +79,7 @@ def test_cli_end_to_end(smollm2, tmp_path, monkeypatch, capsys):
 def test_cli_bad_orders(smollm2, tmp_path, monkeypatch, capsys):
     import explorer.cli.commands.permutation as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: smollm2)
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: smollm2)
     data = save_jsonl(capitals(2), tmp_path / "items.jsonl")
     code = main(["permutation", "--data", str(data), "--orders", "30", "--out", str(tmp_path / "r.csv"),
                  "--summary", str(tmp_path / "s.json")])

@@ -119,3 +119,14 @@ def test_bad_inputs_say_what_is_wrong():
         ece([0.5, 0.6], [1])
     with pytest.raises(ValueError, match="strategy"):
         ece([0.5], [1], strategy="kmeans")
+
+
+def test_balance_terms_for_binary_events_match_choi_et_al():
+    from explorer.metrics.scores import balance_terms
+
+    # f(p, y): 1 - p (p >= .5, y = 1); p (p < .5, y = 0); -p (p >= .5, y = 0); p - 1 (p < .5, y = 1)
+    p, y = [0.5, 0.9, 0.2, 0.7, 0.1], [1, 1, 0, 0, 1]
+    assert balance_terms(p, y, event=[True] * 5).tolist() == pytest.approx([0.5, 0.1, 0.2, -0.7, -0.9])
+    assert balance_terms(p, y).tolist() == pytest.approx([0.5, 0.1, -0.2, -0.7, 0.9])  # top-label rows: y - c
+    with pytest.raises(ValueError, match="one per prediction"):
+        balance_terms(p, y, event=[True])

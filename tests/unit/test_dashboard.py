@@ -8,6 +8,7 @@ import base64
 import json
 
 import pytest
+from plotly.callbacks import Points
 
 from explorer.items import capitals
 from tests.tiny import tiny_model
@@ -100,7 +101,16 @@ def test_parquet_export_handles_list_cells(tmp_path):
 
 
 def test_registry_lists_each_probe_once():
-    assert [v.key for v in VIEWS] == ["attentiveness", "permutation", "heads", "calibration"]
+    assert [v.key for v in VIEWS] == ["attentiveness", "permutation", "heads", "calibration", "chain"]
     with pytest.raises(KeyError):
         view("nope")
     assert capitals(1)  # the built-in data the dashboard starts with
+
+
+def test_chain_tab_builds_and_follows_the_selection(dash):
+    dash.tabs.selected_index = [v.key for v in VIEWS].index("chain")
+    widget = _wait(dash, "chain")
+    assert len(view("chain").data(widget)) == 2 * 4 and view("chain").figure(widget) is widget.scatter_fig
+    trace = widget.scatter_fig.data[0]
+    trace._dispatch_on_click(Points(point_inds=[1], trace_index=0), None)
+    assert dash.state.selected_item == trace.customdata[1] == dash.data.item.value  # the editor follows

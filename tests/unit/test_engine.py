@@ -4,12 +4,15 @@ plus prefix sharing, caching, cancellation and progress."""
 from __future__ import annotations
 
 import itertools
+from contextlib import ExitStack
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from explorer.errors import Cancelled
+from explorer.interventions import add_hook
 from explorer.items import Item
 from explorer.prompts import DEFAULT_FORMAT, label_token_ids
 from explorer.scoring import ResultCache, score_continuations, score_next_token
@@ -75,9 +78,10 @@ def test_continuations_equal_plain_forward_every_arch(tiny_any):
 
 
 def _count_forwards(model):
-    calls = []
-    handle = model.parts.base_model().register_forward_hook(lambda *a: calls.append(1))
-    return calls, handle
+    """Count forward passes with a hook lm-explorer owns (a foreign hook would bypass the cache)."""
+    calls, stack = [], ExitStack()
+    add_hook(stack, model, model.parts.base_model(), lambda *a: calls.append(1))
+    return calls, SimpleNamespace(remove=stack.close)
 
 
 def test_cache_memory_and_disk_and_intervention_key(tiny, tmp_path):

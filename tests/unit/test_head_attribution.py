@@ -51,6 +51,53 @@ def test_terms_add_up_to_the_logit_difference(tiny_any):
     assert set(comps[C.COMPONENT]) == {"embeddings", "heads", "attn_bias", "mlp", "norm_bias"}
 
 
+@torch.no_grad()
+def _reference_head_terms(model, record) -> torch.Tensor:
+    """[layers, heads] by hand, one unpadded prompt, none of the probe's code: each head's write is
+    what the output projection module itself makes of that head's slice alone (minus its bias),
+    put through the final norm with the clean run's scale, dotted with W_U[target] - W_U[foil]."""
+    ids = model.tokenizer(record.prompt, return_tensors="pt")["input_ids"]
+    parts, seen = model.parts, {}
+    hooks = [parts.out_proj(l).register_forward_pre_hook(lambda m, a, l=l: seen.__setitem__(l, a[0][0, -1].clone()))
+             for l in range(parts.n_layers)]
+    hooks.append(parts.final_norm().register_forward_pre_hook(lambda m, a: seen.__setitem__("x", a[0][0, -1].clone())))
+    try:
+        model.model(input_ids=ids)
+    finally:
+        for h in hooks:
+            h.remove()
+    norm = parts.final_norm()
+    layer_norm = isinstance(norm, torch.nn.LayerNorm)
+    x = seen["x"].double()
+    x = x - x.mean() if layer_norm else x
+    eps = getattr(norm, "eps", None) or getattr(norm, "variance_epsilon")
+    scale = torch.sqrt(x.pow(2).mean() + eps)
+    w_u = model.model.get_output_embeddings().weight.double()
+    t, f = answer_tokens(model.tokenizer, [record])
+    direction = w_u[int(t[0])] - w_u[int(f[0])]
+    out = torch.zeros(parts.n_layers, parts.n_heads, dtype=torch.float64)
+    for l in range(parts.n_layers):
+        proj, z = parts.out_proj(l), seen[l]
+        for h in range(parts.n_heads):
+            only = torch.zeros_like(z)
+            only[h * parts.head_dim : (h + 1) * parts.head_dim] = z[h * parts.head_dim : (h + 1) * parts.head_dim]
+            write = (proj(only[None]) - proj(torch.zeros_like(z)[None]))[0].double()
+            write = write - write.mean() if layer_norm else write
+            out[l, h] = (write / scale * norm.weight.double()) @ direction
+    return out
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "gpt_neox"])  # GQA (Linear), MHA (Conv1D), MHA (Linear)
+def test_each_head_equals_a_hand_computed_reference(arch):
+    model = tiny_model(arch)
+    frame = head_attribution(model, RECORDS, batch_size=2)
+    for r in RECORDS:
+        ref = _reference_head_terms(model, r)
+        mine = frame[frame[C.PROMPT_ID] == r.id].sort_values([C.LAYER, C.HEAD])[C.ATTRIBUTION].to_numpy()
+        assert ref.abs().max() > 0.05  # heads that matter, so agreement means something
+        assert mine == pytest.approx(ref.numpy().ravel(), abs=1e-4)
+
+
 def test_head_slices_rebuild_the_output_projection(tiny_any):
     """sum_h z_h @ W_O[h] + bias equals what the output projection wrote (W_O layout, GQA-safe)."""
     cap = capture(tiny_any, [r.prompt for r in RECORDS])

@@ -25,8 +25,8 @@ ROWS = [{"id": "fr", "prompt": "The capital of France is Rome . Q : What is the 
 def cli(tiny, monkeypatch, tmp_path):
     import explorer.cli.commands.heads as cmd
 
-    monkeypatch.setattr(cmd, "load_model", lambda name: tiny)
-    monkeypatch.setattr(cmd, "capital_counterfactuals", lambda: records_from_dicts(ROWS))
+    monkeypatch.setattr(cmd, "load_model", lambda name, **placement: tiny)
+    monkeypatch.setattr("explorer.probes.counterfactual.capital_counterfactuals", lambda: records_from_dicts(ROWS))
     data = tmp_path / "cf.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
     return data, tmp_path / "attr.csv", tmp_path / "summary.json"

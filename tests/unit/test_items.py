@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from explorer.errors import ItemError
+from explorer.errors import DataError, ItemError
 from explorer.items import Item, arithmetic, builtin_items, capitals, counterfactual_capitals, load_items, save_jsonl
 from explorer.items.builtin import CAPITALS
 
@@ -61,13 +61,14 @@ def test_load_jsonl_csv_dataframe_and_list_agree(tmp_path):
     frame = pd.DataFrame([{"id": "a", "question": "What is 1 + 1?", "choices": ["1", "2", "3"], "answer": 1},
                           {"id": "b", "question": "What is 1 + 1?", "choices": ["p", "q"], "answer": None}])
     for source in (jsonl, csv, frame, [dict(r) for r in frame.to_dict("records")]):
-        loaded = load_items(source)
+        # the CSV's answer "1" could be index 1 or the choice "1": it must say which
+        loaded = load_items(source, answer_as="index") if source is csv else load_items(source)
         assert [(i.id, i.choices, i.answer) for i in loaded] == [("a", ("1", "2", "3"), 1), ("b", ("p", "q"), None)]
 
 
 def test_answer_as_letter_or_text_and_column_mapping():
     recs = [{"q": "Pick", "opts": ["x", "y"], "gold": "B"}, {"q": "Pick", "opts": ["x", "y"], "gold": "x"}]
-    loaded = load_items(recs, columns={"question": "q", "choices": "opts", "answer": "gold"})
+    loaded = load_items(recs, fields={"question": "q", "choices": "opts", "answer": "gold"})
     assert [i.answer for i in loaded] == [1, 0]
     assert [i.id for i in loaded] == ["item-1", "item-2"]
 
@@ -77,10 +78,10 @@ def test_datasets_dataset_with_column_mapping():
     ds = datasets.Dataset.from_dict({"question": ["Q1?", "Q2?"], "choices": [{"text": ["a", "b"], "label": ["A", "B"]},
                                                                              {"text": ["c", "d"], "label": ["A", "B"]}],
                                      "answerKey": ["B", "A"]})
-    loaded = load_items(ds, columns={"answer": "answerKey"})
+    loaded = load_items(ds)  # ARC layout, recognised
     assert [(i.choices, i.answer) for i in loaded] == [(("a", "b"), 1), (("c", "d"), 0)]
     dd = datasets.DatasetDict({"test": ds})
-    assert len(load_items(dd, columns={"answer": "answerKey"}, split="test")) == 2
+    assert len(load_items(dd, split="test")) == 2
 
 
 def test_loader_errors_are_clear(tmp_path):
@@ -88,9 +89,11 @@ def test_loader_errors_are_clear(tmp_path):
     bad.write_text('{"question": "Q", "choices": ["a", "b"]}\nnot json\n')
     with pytest.raises(ItemError, match=r"bad.jsonl:2.*not valid JSON"):
         load_items(bad)
-    with pytest.raises(ItemError, match="column 'choices' is missing"):
+    with pytest.raises(DataError, match="field 'choices': its columns \\['question'\\] match no multiple-choice"):
         load_items([{"question": "Q"}])
-    with pytest.raises(ItemError, match="neither an index"):
+    with pytest.raises(ItemError, match="column 'choices' is missing"):  # a later record lacks it
+        load_items([{"question": "Q", "choices": ["a", "b"]}, {"question": "Q2"}])
+    with pytest.raises(ItemError, match="neither a label, an index"):
         load_items([{"question": "Q", "choices": ["a", "b"], "answer": "zzz"}])
     with pytest.raises(ItemError, match="share this id"):
         load_items([{"id": "x", "question": "Q", "choices": ["a", "b"]}] * 2)
@@ -137,3 +140,33 @@ def test_save_jsonl_roundtrip_keeps_metadata(tmp_path):
     assert [(i.id, i.choices, i.answer, i.metadata["country"]) for i in back] == \
         [(i.id, i.choices, i.answer, i.metadata["country"]) for i in items]
     assert json.loads((tmp_path / "c.jsonl").read_text().splitlines()[0])["dataset"] == "capitals"
+
+
+def test_an_answer_that_reads_as_an_index_and_as_a_choice_is_an_error_naming_both(tmp_path):
+    csv = tmp_path / "nums.csv"
+    csv.write_text('id,question,choices,answer\nn1,Which is two?,1|2|3,2\n', encoding="utf-8")
+    with pytest.raises(ItemError, match=r"'2' reads two ways: as an index, choice 2 \('3'\); as text, choice 1 "
+                                        r"\('2'\)") as e:
+        load_items(csv)
+    assert e.value.item_id == "n1" and "answer_as" in str(e.value)
+    assert load_items(csv, answer_as="text")[0].gold == "2"
+    assert load_items(csv, answer_as="index")[0].gold == "3"
+    jsonl = tmp_path / "nums.jsonl"
+    jsonl.write_text('{"id": "j", "question": "Which?", "choices": ["1", "2", "3"], "answer": "2"}\n'
+                     '{"id": "k", "question": "Which?", "choices": ["1", "2", "3"], "answer": 2}\n', encoding="utf-8")
+    with pytest.raises(ItemError, match="reads two ways"):
+        load_items(jsonl)
+    assert [i.answer for i in load_items(jsonl, answer_as="index")] == [2, 2]  # a JSON number is an index
+    letters = [{"id": "l", "question": "Which?", "choices": ["B", "A"], "answer": "A"}]  # letter A = 0, text A = 1
+    with pytest.raises(ItemError, match="reads two ways"):
+        load_items(letters)
+    agree = [{"id": "m", "question": "Which?", "choices": ["0", "1", "2"], "answer": "1"}]  # both readings: 1
+    assert load_items(agree)[0].answer == 1
+    with pytest.raises(ItemError, match="not one of the choices"):
+        load_items([{"id": "o", "question": "Which?", "choices": ["a", "b"], "answer": "1"}], answer_as="text")
+
+
+def test_with_keeps_origin_unless_the_choices_change():
+    moved = item().permuted((2, 0, 1))
+    assert moved.with_(question="Changed?").origin == (2, 0, 1)
+    assert moved.with_(choices=("x", "y", "z")).origin == (0, 1, 2)

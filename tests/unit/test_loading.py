@@ -8,6 +8,7 @@ import torch
 from explorer import load_model
 from explorer.errors import ModelLoadError
 from explorer.models import load as load_mod
+from explorer.models.handle import weights_fingerprint
 from tests.tiny import tiny_model
 
 
@@ -16,7 +17,12 @@ def test_local_folder_loads_the_same_model(tmp_path):
     tiny.model.save_pretrained(tmp_path)
     tiny.tokenizer.save_pretrained(tmp_path)
     loaded = load_model(tmp_path, device="cpu")
-    assert loaded.fingerprint == tiny.fingerprint and loaded.source.startswith("folder")
+    assert weights_fingerprint(loaded.model) == weights_fingerprint(tiny.model) and loaded.source.startswith("folder")
+    # transformers rebuilds the saved vocabulary as a Qwen2 (byte-level BPE) tokenizer, which splits text
+    # differently from the tiny word-level one: the fingerprint covers the tokenizer, so it must differ
+    text = "Question: What is the capital of France?"
+    assert loaded.tokenizer(text).input_ids != tiny.tokenizer(text).input_ids
+    assert loaded.fingerprint != tiny.fingerprint
     ids = torch.tensor([[5, 6, 7]])
     with torch.no_grad():
         torch.testing.assert_close(loaded.model(ids).logits, tiny.model(ids).logits)

@@ -12,6 +12,7 @@ from explorer.errors import ExplorerError, ItemError
 from explorer.metrics import permutation as M
 from explorer.metrics import permutation_arrays as MA
 from explorer.metrics.permutation_arrays import permutation_arrays, permutation_frame
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes import orders as O
 from explorer.probes.orders import cyclic_orders
 
@@ -110,10 +111,10 @@ def test_gold_less_items():
     assert M.consistency(frame) == 0.0  # z always answers "A": choices 0, 1, 2 under the three shifts
     with pytest.raises(ItemError, match="'z'.*'answer'.*no gold"):
         M.accuracy(frame)
-    s = M.summarize_permutation(frame, n_boot=0)
+    s = summarize_permutation(frame, n_boot=0)
     assert s["n_items"] == 3 and s["n_gold_items"] == 2 and s["accuracy"] == pytest.approx(1 / 3)
     assert "2 of 3 items" in s["notes"][0]
-    none = M.summarize_permutation(permutation_frame([PZ], CYC3, [None]), n_boot=0)
+    none = summarize_permutation(permutation_frame([PZ], CYC3, [None]), n_boot=0)
     assert none["accuracy"] is None and none["pride_accuracy"] is None and none["a_bias"] == pytest.approx(.8 - 1 / 3)
 
 
@@ -126,7 +127,7 @@ def test_bootstrap(xy):
 
 
 def test_summary_keys(xy):
-    s = M.summarize_permutation(xy, n_boot=100)
+    s = summarize_permutation(xy, n_boot=100)
     for key in ("accuracy", "a_bias", "position_share", "mean_prob_by_position", "rstd", "order_avg_accuracy",
                 "pride_accuracy", "consistency", "entropy_norm", "chi2_p", "n_items", "n_orders"):
         assert key in s

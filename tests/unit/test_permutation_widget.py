@@ -8,7 +8,7 @@ import pytest
 
 from explorer import columns as C
 from explorer.items import Item
-from explorer.metrics.permutation import summarize_permutation
+from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes.permutation import permutation_probe
 from widgets._state import SharedState
 from widgets.figures import permutation as F
@@ -46,6 +46,7 @@ def test_first_run_fills_figures(widget, tiny):
     assert np.asarray(grid.z)[1][2] == pred[("de", grid.x[2])]
     assert widget.accuracy_fig.data[0].y[0] == pytest.approx(s["accuracy"])
     assert "A-bias" in widget.headline.value
+    assert f"circular <b>{s['circular_accuracy']:.2f}</b>" in widget.headline.value
 
 
 def test_controls_change_figures(widget):

@@ -27,7 +27,8 @@ def test_prompt_text_is_the_documented_one(tiny):
     frame = score_ptrue(tiny, [item], cache=None)
     assert frame[C.PROMPT].iloc[1] == (f"Question: {item.question}\nProposed answer: {item.choices[1]}\n"
                                        "Is the proposed answer:\n (A) True\n (B) False\nThe proposed answer is:")
-    assert list(frame.columns) == C.PTRUE_COLUMNS
+    assert list(frame.columns) == [*C.PTRUE_COLUMNS, "country", "dataset"]  # then the item's metadata
+    assert frame["country"].tolist() == [item.metadata["country"]] * 4
 
 
 def test_each_choice_proposed_and_values_match_a_plain_forward(tiny):
@@ -61,7 +62,7 @@ def test_permuted_items_propose_by_original_index(tiny):
 
 def test_errors_are_clear(tiny):
     items = capitals(2)
-    with pytest.raises(FormatError, match="distinct|one"):
+    with pytest.raises(FormatError, match="same tokens"):  # " Yes" and " No" are both <unk> for the tiny tokenizer
         score_ptrue(tiny, items, labels=(" Yes", " No"), cache=None)
     with pytest.raises(ItemError, match=items[1].id):
         score_ptrue(tiny, items, proposals={items[0].id: 0}, cache=None)
@@ -79,3 +80,17 @@ def test_calibration_alongside_multiple_choice(tiny):
     both = cal.summarize(pd.concat([mc, pt], ignore_index=True), by=[C.FORMAT], n_bins=5)
     assert both.set_index(C.FORMAT).loc["ptrue", C.N] == 24
     assert both.set_index(C.FORMAT).loc["letters", C.N] == 6
+
+
+def test_balance_of_ptrue_rows_is_the_binary_event_balance_score():
+    # p_true per proposal and whether the proposal is gold: the event formula mean(y) - mean(p) would be
+    # (2/4) - (0.9 + 0.8 + 0.2 + 0.4) / 4 = -0.075; the balance score predicts the side with p >= 0.5:
+    # 0.9 & gold: +0.1; 0.8 & not gold: -0.8; 0.2 & not gold: +0.2 (says false, right); 0.4 & gold: -0.6
+    frame = pd.DataFrame({C.ITEM_ID: ["q1", "q1", "q2", "q2"], C.FORMAT: "ptrue", C.PROPOSED_INDEX: [0, 1, 0, 1],
+                          C.PROPOSED: ["a", "b", "c", "d"], C.IS_GOLD: pd.array([True, False, False, True]),
+                          C.P_TRUE: [0.9, 0.8, 0.2, 0.4], C.INTERVENTION: "", C.PROMPT: ""})
+    summary = cal.summarize(ptrue_predictions(frame), n_bins=2)
+    assert summary[C.BALANCE].iloc[0] == pytest.approx((0.1 - 0.8 + 0.2 - 0.6) / 4)
+    mixed = pd.concat([ptrue_predictions(frame), pd.DataFrame({C.FORMAT: ["letters"], C.CONFIDENCE: [0.7],
+                                                              C.CORRECT: [False], C.OPTION_BRIER: [0.5]})])
+    assert cal.summarize(mixed, n_bins=2)[C.BALANCE].iloc[0] == pytest.approx((0.1 - 0.8 + 0.2 - 0.6 - 0.7) / 5)

@@ -93,10 +93,19 @@ def test_cross_fitting_is_out_of_fold_and_helps_overconfident_scores():
     probs, temps = cross_fit_temperature(z_hot, gold, folds=5, seed=0)
     assert temps.shape == (5,) and np.all(np.abs(temps - 4) < 1)
     ids = fold_ids(600, 5, 0)
-    for f in range(5):  # fold f's probabilities come from the T fitted without it
-        np.testing.assert_allclose(probs[ids == f], apply_temperature(z_hot[ids == f], temps[f]))
+    for f in range(5):  # fold f's probabilities come from the T refitted on the other folds, not on f
+        out_of_fold = fit_temperature(z_hot[ids != f], gold[ids != f])
+        assert temps[f] == pytest.approx(out_of_fold, rel=1e-9)
+        assert abs(fit_temperature(z_hot[ids == f], gold[ids == f]) - out_of_fold) > 1e-3
+        np.testing.assert_allclose(probs[ids == f], apply_temperature(z_hot[ids == f], out_of_fold))
     conf_raw = apply_temperature(z_hot, 1.0).max(axis=1)
     correct = np.argmax(z_hot, axis=1) == gold
     assert ece(probs.max(axis=1), correct) < ece(conf_raw, correct) / 2
     cal, params = cross_fit_platt(conf_raw, correct, folds=4, seed=0)
     assert params.shape == (4, 2) and ece(cal, correct) < ece(conf_raw, correct) / 2
+    ids = fold_ids(600, 4, 0)
+    for f in range(4):  # the same for Platt scaling
+        out_of_fold = fit_platt(conf_raw[ids != f], correct[ids != f])
+        np.testing.assert_allclose(params[f], out_of_fold, rtol=1e-9)
+        assert np.abs(np.subtract(fit_platt(conf_raw[ids == f], correct[ids == f]), out_of_fold)).max() > 1e-3
+        np.testing.assert_allclose(cal[ids == f], apply_platt(conf_raw[ids == f], out_of_fold))

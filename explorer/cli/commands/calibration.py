@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 seed_of, write_frame, write_json)
 from explorer.errors import ExplorerError
-from explorer.items import load_items
 from explorer.metrics.reliability import STRATEGIES
-from explorer.models import load_model
-from explorer.probes.calibration import recalibrated, reliability_frame, summarize
-from explorer.probes.choices import score_choices
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 NAME = "calibration"
-HELP = "reliability diagram bins and calibration scores (ECE, MCE, Brier, balance, selective AUC), raw and recalibrated"
+HELP = ("reliability diagram bins and calibration scores (ECE, smooth ECE, MCE, Brier, balance, selective AUC), raw "
+        "and recalibrated")
 RECALIBRATIONS = {"raw": "none", "temperature_scaled": "temperature", "platt_scaled": "platt"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=" and of the cross-fitting folds")
     add_model_argument(parser)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
                         help="prompt format (default letters; cloze scores ' {choice}' after "
@@ -32,20 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", default="uniform", choices=STRATEGIES,
                         help="uniform: equal-width bins (default); quantile: equal-mass bins (HELM's choice)")
     parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds for recalibration (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-fitting folds (default 0)")
-    parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet")
+    parser.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples for the smooth ECE's 95%% "
+                        "interval (default 200; 0: none)")
+    add_by_argument(parser)
+    parser.add_argument("--out", required=True, help="reliability bins: .csv, .jsonl or .parquet (with --ray, a "
+                        "folder holds the scored choices as a run and the bins as bins.csv)")
     parser.add_argument("--summary", required=True, help="summary scores as JSON")
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str = "uniform", folds: int = 5,
-                       seed: int = 0) -> tuple[pd.DataFrame, dict]:
+                       seed: int = 0, n_boot: int = 200, by: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """(bins of every condition, summary): scores as scored, then after cross-fitted temperature and
-    Platt scaling (each prompt recalibrated with parameters fitted on the other folds)."""
+    Platt scaling (each prompt recalibrated with parameters fitted on the other folds). ``by``: also
+    the scores as scored per group (``groups``: one record per group)."""
+    import pandas as pd  # noqa: PLC0415
+
+    from explorer.probes.calibration import recalibrated, reliability_frame, summarize  # noqa: PLC0415
+
     bins, summary = [], {}
     for name, method in RECALIBRATIONS.items():
         items = recalibrated(frame, method, folds=folds, seed=seed)
-        scores = summarize(items, n_bins=n_bins, strategy=strategy).iloc[0].to_dict()
+        scores = summarize(items, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed).iloc[0].to_dict()
         scores[C.N] = int(scores[C.N])
         if method == "temperature":
             scores[C.TEMPERATURE] = float(items[C.TEMPERATURE].iloc[0])
@@ -54,28 +64,52 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
         summary[name] = scores
         bins.append(reliability_frame(items, n_bins=n_bins, strategy=strategy).assign(**{C.CONDITION: name}))
     out = {**summary.pop("raw"), "n_items": int(frame[C.ITEM_ID].nunique()), **summary}
+    if by:
+        raw = recalibrated(frame, "none", keep=by)
+        out["by"] = list(by)
+        out["groups"] = summarize(raw, by=by, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed).to_dict("records")
     return pd.concat(bins, ignore_index=True)[[C.CONDITION, *C.RELIABILITY_COLUMNS]], out
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    from explorer.cli.scale import distributed_rows, model_name  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.choices import score_choices  # noqa: PLC0415
+
+    items = load_data(args)
+    check_by(args.by, items)
     if args.bins < 1 or args.folds < 2 or len(items) < 2:
         raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
-                            f"--folds {args.folds}, {len(items)} item(s) in {args.data}")
-    model = load_model(args.model)
-    frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
-                          progress=tqdm_progress("scoring"))
+                            f"--folds {args.folds}, {len(items)} item(s) in {args.data}. Fix: give more items, or change "
+                            "--bins/--folds")
+    if args.ray:
+        frame = distributed_rows(args, NAME, items, {"fmt": args.format})
+    else:
+        model = load_model(args.model, **model_options(args))
+        frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
+                              progress=tqdm_progress("scoring"))
+    return report(frame, args, model_name(args) if args.ray else model.name)
+
+
+def report(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> int:
+    """Bins and scores of the scored choices: write ``--out`` and ``--summary``, print the headline
+    (also ``lm-explorer summarize``)."""
+    from explorer.cli.scale import run_folder  # noqa: PLC0415
+
+    n_items = frame[C.ITEM_ID].nunique()
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
-                                       folds=min(args.folds, len(items)), seed=args.seed)
-    summary = {"model": model.name, "format": args.format, "bins": args.bins, "strategy": args.strategy,
+                                       folds=min(args.folds, n_items), seed=seed_of(args),
+                                       n_boot=getattr(args, "n_boot", 200), by=getattr(args, "by", None))
+    summary = {"model": model, "format": args.format, "bins": args.bins, "strategy": args.strategy,
                "confidence": "probability of the predicted choice, renormalised over the choices",
-               "recalibration": f"cross-fitted, {min(args.folds, len(items))} folds, seed {args.seed}", **summary}
-    write_frame(bins, args.out)
+               "recalibration": f"cross-fitted, {min(args.folds, n_items)} folds, seed {seed_of(args)}", **summary}
+    folder, is_folder = run_folder(args.out)
+    out = write_frame(bins, folder / "bins.csv" if args.ray and is_folder else args.out)
     write_json(summary, args.summary)
     t = summary["temperature_scaled"]
-    print(f"{summary['n_items']} items, format {args.format}, model {model.name}")
+    print(f"{summary['n_items']} items, format {args.format}, model {model}")
     print(f"accuracy {summary['accuracy']:.4f}  ECE {summary['ece']:.4f}  MCE {summary['mce']:.4f}  "
           f"Brier {summary['brier']:.4f}  balance {summary['balance']:+.4f}")
+    print(f"smooth ECE {summary['smece']:.4f}  95% interval [{summary['smece_low']:.4f}, {summary['smece_high']:.4f}]")
     print(f"after temperature scaling (T = {t['temperature']:.3f}): ECE {t['ece']:.4f}  Brier {t['brier']:.4f}")
-    print(f"wrote {args.out} and {args.summary}")
+    print(f"wrote {out} and {args.summary}")
     return 0

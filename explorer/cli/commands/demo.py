@@ -10,11 +10,8 @@ import time
 from pathlib import Path
 
 from explorer import columns as C
-from explorer.cli.common import add_model_argument
+from explorer.cli.common import add_model_argument, load_model
 from explorer.errors import ExplorerError
-from explorer.items import builtin_items
-from explorer.models import load_model
-from explorer.probes.choices import score_choices
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "demo"
@@ -37,6 +34,9 @@ def voila_command(notebook: Path, port: int) -> list[str]:
 
 
 def summary(model_name: str | None, n_items: int) -> None:
+    from explorer.items.builtin import builtin_items  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.choices import score_choices  # noqa: PLC0415
+
     t0 = time.perf_counter()
     model = load_model(model_name)
     info = model.info()

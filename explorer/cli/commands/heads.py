@@ -6,11 +6,8 @@ import argparse
 import re
 
 from explorer import columns as C
-from explorer.cli.common import add_model_argument, write_frame, write_json
-from explorer.models import load_model
-from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals
-from explorer.probes.heads import head_attribution, mean_attribution, top_heads
-from explorer.probes.sweep import sweep_heads, sweep_summary
+from explorer.cli.common import add_model_argument, add_scale_arguments, load_model, model_options, write_json
+from explorer.errors import ExplorerError
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "heads"
@@ -39,36 +36,71 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass (default 16)")
     parser.add_argument("--out", required=True, help="per prompt x layer x head attribution: .csv, .jsonl, .parquet")
     parser.add_argument("--summary", required=True, help="summary JSON")
+    add_scale_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    from explorer.cli.scale import write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
+    from explorer.probes.heads import head_attribution  # noqa: PLC0415
+    from explorer.probes.sweep import sweep_heads  # noqa: PLC0415
+
     builtin = args.data == "capitals"
     records = capital_counterfactuals() if builtin else load_counterfactuals(args.data)
     loaded = len(records)
+    if not loaded:
+        raise ExplorerError(f"no prompts in {args.data}. Fix: give one JSON object per line with prompt, target and "
+                            "foil")
+    if args.ray:
+        from explorer.cli.scale_heads import run_heads  # noqa: PLC0415 - the Ray path of this command
+
+        return run_heads(args, records, check_known=builtin or args.known_only)
+    model = load_model(args.model, **model_options(args))
     if builtin or args.known_only:
         records = known_facts(model, records)  # rule "candidates": the true answer beats every other answer
     records = records[: args.limit] if args.limit else records
     if not records:
-        raise SystemExit(f"lm-explorer heads: no prompts left ({loaded} loaded, none the model knows without context)")
+        raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
+                            "context. Fix: give prompts whose facts the model knows, or drop --known-only")
     frame = head_attribution(model, records, batch_size=args.batch_size, progress=tqdm_progress("attribution"))
-    write_frame(frame, args.out)
+    write_rows(frame, args)
+    summary = attribution_summary(frame, args, model.name, n_loaded=loaded)
+    sweeps = {role: sweep_heads(model, records, [head], args.alphas, batch_size=args.batch_size * 4)
+              for role, head in strongest(summary).items()}
+    return report(summary, sweeps, args)
+
+
+def attribution_summary(frame, args: argparse.Namespace, model: str, *, n_loaded: int) -> dict:
+    """The summary's attribution part: base rates and the strongest heads each way."""
+    from explorer.probes.heads import mean_attribution, top_heads  # noqa: PLC0415
+
     mean = mean_attribution(frame)
     per_prompt = frame.groupby(C.PROMPT_ID)[C.LOGIT_DIFF].first()
-    summary = {"model": model.name, "data": args.data, "n_loaded": loaded, "n_prompts": len(records),
-               "base_target_rate": float((per_prompt > 0).mean()), "base_mean_logit_diff": float(per_prompt.mean()),
-               "top_target_heads": top_heads(mean, args.top, toward="target"),
-               "top_foil_heads": top_heads(mean, args.top, toward="foil"), "alphas": args.alphas, "sweep": {}}
-    for role, ranked in (("target_head", summary["top_target_heads"]), ("foil_head", summary["top_foil_heads"])):
-        if not ranked:
-            continue
-        head = (ranked[0][0], ranked[0][1])
-        sweep = sweep_summary(sweep_heads(model, records, [head], args.alphas, batch_size=args.batch_size * 4))
+    return {"model": model, "data": args.data, "n_loaded": n_loaded, "n_prompts": len(per_prompt),
+            "base_target_rate": float((per_prompt > 0).mean()), "base_mean_logit_diff": float(per_prompt.mean()),
+            "top_target_heads": top_heads(mean, args.top, toward="target"),
+            "top_foil_heads": top_heads(mean, args.top, toward="foil"), "alphas": args.alphas, "sweep": {}}
+
+
+def strongest(summary: dict) -> dict[str, tuple[int, int]]:
+    """The head swept for each role: the strongest towards the target, and towards the foil."""
+    return {role: (ranked[0][0], ranked[0][1]) for role, ranked in
+            (("target_head", summary["top_target_heads"]), ("foil_head", summary["top_foil_heads"])) if ranked}
+
+
+def report(summary: dict, sweeps: dict, args: argparse.Namespace) -> int:
+    """Add each role's sweep (rows of ``sweep_heads``) to the summary, write it and print it (also
+    ``lm-explorer summarize``)."""
+    from explorer.probes.sweep import sweep_summary  # noqa: PLC0415
+
+    for role, frame in sweeps.items():
+        head = strongest(summary)[role]
+        sweep = sweep_summary(frame[frame[C.HEADS] == f"L{head[0]}H{head[1]}"])
         summary["sweep"][role] = {"layer": head[0], "head": head[1], "factors": sweep[C.FACTOR].tolist(),
                                   "target_rate": sweep[C.TARGET_RATE].tolist(),
                                   "mean_logit_diff": sweep[C.MEAN_LOGIT_DIFF].tolist()}
     write_json(summary, args.summary)
-    print(f"{len(records)} prompts ({loaded} loaded), model {model.name}; base target rate "
+    print(f"{summary['n_prompts']} prompts ({summary['n_loaded']} loaded), model {summary['model']}; base target rate "
           f"{summary['base_target_rate']:.3f}")
     for role, s in summary["sweep"].items():
         rates = ", ".join(f"{a:g}: {r:.2f}" for a, r in zip(s["factors"], s["target_rate"]))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli.common import add_model_argument
-from explorer.models import load_model
+from explorer.cli.common import add_model_argument, load_model
 
 NAME = "info"
 HELP = "print the model's architecture and size"
@@ -16,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+
     info = load_model(args.model).info()
     width = max(map(len, info))
     for key, value in info.items():

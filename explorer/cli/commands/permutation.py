@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame, write_json
-from explorer.items import load_items
-from explorer.metrics.permutation import summarize_permutation
-from explorer.models import load_model
-from explorer.probes.permutation import permutation_probe
+from explorer.cli.common import (add_batch_argument, add_by_argument, add_data_arguments, add_model_argument,
+                                 add_scale_arguments, cache_arg, check_by, load_data, load_model, model_options,
+                                 seed_of, write_json)
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "permutation"
+CYCLIC = "cyclic"  # the sub-run, inside a --ray run folder, of the cyclic shifts scored for circular accuracy
 HELP = "score each item under cyclic, all or sampled orders of its choices; report position bias"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser, seed_help=", of sampled orders and of the PriDe items")
     add_model_argument(parser)
     parser.add_argument("--orders", default="cyclic", help="'cyclic' (k shifts, default), 'all' (k!) or a number "
                         "N of random orders drawn with --seed")
@@ -27,11 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS), help="prompt format")
     parser.add_argument("--template", default=None, help="prompt template with {question} and {choices}; "
                         "\\n stands for a newline")
-    parser.add_argument("--seed", type=int, default=0, help="seed for sampled orders and the PriDe items")
     parser.add_argument("--out", required=True, help="rows (item x order x position): .csv, .jsonl or .parquet")
     parser.add_argument("--summary", required=True, help="summary metrics as JSON")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    add_by_argument(parser)
     add_batch_argument(parser)
+    add_scale_arguments(parser)
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -39,7 +39,13 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def table(summary: dict) -> str:
-    """A short readable table: per position, then the headline numbers with their intervals."""
+    """A short readable table: per position, then the headline numbers with their intervals; with
+    several numbers of choices, one such table per k, then the pooled numbers."""
+    if summary["k"] is None:
+        pooled = [f"pooled over {summary['n_items']} items, {summary['n_prompts']} prompts (k = "
+                  f"{', '.join(map(str, summary['ks']))})"]
+        pooled += [f"{name:<26}{_fmt(summary[name]):>8}" for name in ("accuracy", "order_avg_accuracy", "consistency")]
+        return "\n\n".join([*(table(s) for s in summary["by_k"].values()), "\n".join(pooled)])
     ci = summary.get("ci95", {})
     recall = summary.get("recall_by_position") or [None] * summary["k"]
     labels = summary["labels"] or [str(j) for j in range(summary["k"])]
@@ -51,6 +57,7 @@ def table(summary: dict) -> str:
     lines.append(f"uniform   {1 / summary['k']:6.3f}")
     lines.append("")
     for key, name in [("accuracy", "accuracy (per prompt)"), ("order_avg_accuracy", "order-averaged accuracy"),
+                      ("circular_accuracy", "circular accuracy"),
                       ("pride_accuracy", "PriDe-debiased accuracy"), ("a_bias", "A-bias"), ("rstd", "RStd"),
                       ("consistency", "consistency"), ("entropy_norm", "normalised entropy"),
                       ("kl_uniform_bits", "KL to uniform (bits)")]:
@@ -61,19 +68,77 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
+    """Whether the orders asked for miss one of the k cyclic shifts (for some k among the items)."""
+    from explorer.probes.orders import cyclic_orders  # noqa: PLC0415
+    from explorer.probes.permutation import orders_for  # noqa: PLC0415
+
+    return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())
+
+
+def add_circular_accuracy(summary: dict, cyclic: dict) -> None:
+    """Copy ``circular_accuracy`` and its interval, at the top, per k and per group, from the summary of
+    an extra run of the k cyclic shifts (made because the orders asked for do not all include them)."""
+    summary["circular_accuracy"] = cyclic["circular_accuracy"]
+    if "circular_accuracy" in cyclic.get("ci95", {}):
+        summary.setdefault("ci95", {})["circular_accuracy"] = cyclic["ci95"]["circular_accuracy"]
+    summary["notes"] = [n for n in summary.get("notes", []) if not n.startswith("circular accuracy not computed")]
+    summary["notes"].append("circular accuracy from an extra run of the cyclic shifts, which the orders asked "
+                            "for do not all include")
+    for k, per_k in (summary.get("by_k") or {}).items():
+        add_circular_accuracy(per_k, cyclic["by_k"][k])
+    for group, theirs in zip(summary.get("groups") or [], cyclic.get("groups") or []):
+        add_circular_accuracy(group, theirs)
+
+
+def groups_text(summary: dict) -> str:
+    """The per-group numbers of a grouped summary, one line each."""
+    from explorer.metrics.permutation_summary import group_table  # noqa: PLC0415
+
+    return group_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
-    model = load_model(args.model)
+    from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
+
+    items = load_data(args)
+    check_by(args.by, items)
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
-    frame = permutation_probe(model, items, orders=orders, fmt=args.format, labels=args.labels, template=template,
-                              seed=args.seed, batch_size=args.batch_size,
-                              cache=cache_arg(args), progress=tqdm_progress("permutations"))
-    rows = write_frame(frame, args.out)
-    summary = summarize_permutation(frame, n_boot=args.n_boot, seed=args.seed)
-    summary["model"] = model.name
+    options = dict(fmt=args.format, labels=args.labels, template=template, seed=seed_of(args))
+    if args.ray:  # the cyclic shifts, when scored for circular accuracy, are a run of their own inside the folder
+        def score(chosen, *, sub: str | None = None):
+            folder = run_folder(args.out)[0] / sub if sub else None
+            return distributed_rows(args, NAME, items, {**options, "orders": chosen}, folder=folder)
+    else:
+        model = load_model(args.model, **model_options(args))
+
+        def score(chosen, *, sub: str | None = None):
+            return permutation_probe(model, items, orders=chosen, **options, batch_size=args.batch_size,
+                                     cache=cache_arg(args), progress=tqdm_progress(sub or "permutations"))
+    frame = score(orders)
+    cyclic = None
+    if any(i.answer is not None for i in items) and lacks_cyclic_shifts(items, orders, seed=seed_of(args)):
+        cyclic = score("cyclic", sub=CYCLIC)
+    print(f"wrote {write_rows(frame, args)}")
+    return report(frame, args, model_name(args) if args.ray else model.name, cyclic=cyclic)
+
+
+def report(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> int:
+    """Summarise the rows (and ``cyclic``, the k cyclic shifts scored for circular accuracy when the
+    orders lack them), write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    from explorer.metrics.permutation_summary import summarize_permutation  # noqa: PLC0415
+
+    options = dict(by=getattr(args, "by", None) or [], n_boot=args.n_boot, seed=seed_of(args))
+    summary = summarize_permutation(frame, **options)
+    if cyclic is not None:
+        add_circular_accuracy(summary, summarize_permutation(cyclic, **options))
+    summary["model"] = model
     path = write_json(summary, args.summary)
-    print(f"model {model.name}, format {frame['format'].iloc[0]}, orders {args.orders}")
+    print(f"model {model}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
-    print(f"wrote {rows} and {path}")
+    if getattr(args, "by", None):
+        print(f"\nby {', '.join(args.by)}:\n{groups_text(summary)}")
+    print(f"wrote {path}")
     return 0

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from explorer import columns as C
-from explorer.cli.common import add_batch_argument, add_model_argument, cache_arg, write_frame
-from explorer.items import load_items
-from explorer.models import load_model
-from explorer.probes.choices import score_choices
+from explorer.cli.common import (add_batch_argument, add_data_arguments, add_model_argument, cache_arg, load_data,
+                                 load_model, write_frame)
 from explorer.prompts.format import NAMED_FORMATS
 from explorer.scoring.progress import tqdm_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = "score"
 HELP = "score every choice of every item; write one row per item with each choice's probability"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="items as .jsonl, .json or .csv (question, choices, answer)")
+    add_data_arguments(parser)
     add_model_argument(parser)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
                         help="prompt format (default: letters, 'Question: ...\\nA. ...\\nAnswer:')")
@@ -42,11 +42,15 @@ def wide(frame: pd.DataFrame) -> pd.DataFrame:
         gold = g[g[C.IS_GOLD].fillna(False).astype(bool)]
         row["correct"] = bool(pred[C.IS_GOLD]) if len(gold) else None
         rows.append(row)
+    import pandas as pd  # noqa: PLC0415
+
     return pd.DataFrame(rows)
 
 
 def run(args: argparse.Namespace) -> int:
-    items = load_items(args.data)
+    from explorer.probes.choices import score_choices  # noqa: PLC0415
+
+    items = load_data(args)
     model = load_model(args.model)
     frame = score_choices(model, items, args.format, batch_size=args.batch_size, cache=cache_arg(args),
                           progress=tqdm_progress("scoring"))

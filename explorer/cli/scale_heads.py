@@ -1,0 +1,48 @@
+"""``lm-explorer heads --ray``: the head probe in up to three resumable runs, one folder.
+
+``OUT/`` holds the attribution rows (one unit per prompt: every layer x head); ``OUT/known/`` the
+fact check of ``--data capitals`` / ``--known-only`` (against the answers of all the records, as
+in-process); ``OUT/sweep/`` the scaling sweep of the strongest head each way (every factor of a
+prompt in one actor call). The summary is the in-process one, from these rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from explorer import columns as C
+from explorer.cli.commands.heads import attribution_summary, report, strongest
+from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
+from explorer.distributed.folder import RunFolder
+from explorer.errors import ExplorerError
+from explorer.probes.counterfactual import Counterfactual
+
+KNOWN, SWEEP = "known", "sweep"
+
+
+def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, check_known: bool) -> int:
+    folder = run_folder(args.out)[0]
+    loaded = len(records)
+    if check_known:
+        known = distributed_rows(args, "known", records, {}, folder=folder / KNOWN)
+        keep = set(known.loc[known[C.KNOWN].astype(bool), C.PROMPT_ID])
+        records = [r for r in records if r.id in keep]
+    records = records[: args.limit] if args.limit else records
+    if not records:
+        raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
+                            "context. Fix: give prompts whose facts the model knows, or drop --known-only")
+    frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": loaded})
+    write_rows(frame, args)
+    summary = attribution_summary(frame, args, model_name(args), n_loaded=loaded)
+    roles = strongest(summary)
+    sweep = distributed_rows(args, "sweep", records, {"head_sets": [[list(h)] for h in roles.values()],
+                                                       "factors": args.alphas}, folder=folder / SWEEP)
+    return report(summary, {role: sweep for role in roles}, args)
+
+
+def summarize_heads(folder: Path, args: argparse.Namespace, extra: dict) -> int:
+    """The summary of a finished ``heads --ray`` run, from its folders."""
+    summary = attribution_summary(RunFolder(folder).rows(), args, model_name(args), n_loaded=extra["n_loaded"])
+    sweep = RunFolder(folder / SWEEP).rows()
+    return report(summary, {role: sweep for role in strongest(summary)}, args)
