@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+import plain
 
 from explorer import load_model
 from explorer.items import Item, arithmetic, capitals
@@ -51,16 +51,6 @@ def all_order_prompts(items: list[Item]) -> list[str]:
     return [DEFAULT_FORMAT.build(it.permuted(o)) for it in items for o in itertools.permutations(range(it.k))]
 
 
-@torch.inference_mode()
 def plain_batched(model: LoadedModel, prompts: list[str], token_ids: list[int], batch_size: int = 32) -> np.ndarray:
     """The baseline: batches of 32 in the given order, left padding, full logits, last position read."""
-    tok = model.tokenizer
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    out = []
-    for i in range(0, len(prompts), batch_size):
-        enc = tok(prompts[i : i + batch_size], return_tensors="pt", padding=True)
-        logits = model.model(**enc).logits  # [B, T, vocab]: every position
-        out.append(torch.log_softmax(logits[:, -1].float(), -1)[:, token_ids].numpy())
-    return np.concatenate(out)
+    return plain.plain_batched(model.model, model.tokenizer, prompts, token_ids, batch_size=batch_size)

@@ -19,10 +19,12 @@ import torch
 from explorer.models.handle import LoadedModel
 from explorer.prompts.tokens import encode_continuation, encode_prompt
 from explorer.scoring.cache import ResultCache, Value, cache_key, default_cache
-from explorer.scoring.forward import forward_tree
+from explorer.scoring.forward import SEGMENT_TOKENS, TOKEN_BUDGET, forward_tree
+from explorer.scoring.plan import chunks
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
 DEFAULT = object()  # "use the default cache"
+CHUNK_TOKENS = 65_536  # default distinct tokens per chunk of requests
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def score_next_token(
     *,
     top_k: int = 0,
     batch_size: int = 32,
+    token_budget: int = TOKEN_BUDGET,
     cache: ResultCache | None | Any = DEFAULT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | Callable[[], bool] | None = None,
@@ -78,8 +81,8 @@ def score_next_token(
                 top.indices.numpy() if top is not None else np.zeros(0, dtype=np.int64),
                 top.values.numpy() if top is not None else np.zeros(0, dtype=np.float32))
 
-    values = run_requests(model, requests, reduce, batch_size=batch_size, cache=cache, progress=progress,
-                          cancel=cancel)
+    values = run_requests(model, requests, reduce, batch_size=batch_size, token_budget=token_budget, cache=cache,
+                          progress=progress, cancel=cancel)
     n = len(values)
     return NextTokenScores(
         token_ids=token_ids,
@@ -95,6 +98,7 @@ def score_continuations(
     continuations: Sequence[Sequence[str]],
     *,
     batch_size: int = 32,
+    token_budget: int = TOKEN_BUDGET,
     cache: ResultCache | None | Any = DEFAULT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | Callable[[], bool] | None = None,
@@ -120,7 +124,8 @@ def score_continuations(
     target_of = {id(r): t for r, t in zip(requests, targets)}
 
     values = run_requests(model, requests, lambda lp, r: (lp.gather(1, target_of[id(r)][:, None])[:, 0].numpy(),),
-                          batch_size=batch_size, cache=cache, progress=progress, cancel=cancel, with_request=True)
+                          batch_size=batch_size, token_budget=token_budget, cache=cache, progress=progress,
+                          cancel=cancel, with_request=True)
     out, at = [], 0
     for k in shape:
         out.append([values[at + j][0].astype(np.float64) for j in range(k)])
@@ -156,7 +161,9 @@ def run_requests(
     reduce: Callable[..., Value],
     *,
     batch_size: int = 32,
-    chunk_size: int = 512,
+    token_budget: int = TOKEN_BUDGET,
+    segment_tokens: int = SEGMENT_TOKENS,
+    chunk_tokens: int = CHUNK_TOKENS,
     cache: ResultCache | None | Any = DEFAULT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | Callable[[], bool] | None = None,
@@ -165,8 +172,11 @@ def run_requests(
     """Evaluate requests (cached ones are not recomputed), returning ``reduce(logprobs)`` of each,
     in order. ``reduce`` turns the [positions, vocab] log-probs into small arrays worth caching.
 
-    Results are written to the cache as each chunk finishes, so a cancelled or failed run keeps
-    what it finished.
+    Requests are sorted so that shared prefixes sit together and cut into chunks of at most
+    ``chunk_tokens`` distinct (prefix-tree) tokens, which bounds the keys and values held at once;
+    ``batch_size``, ``token_budget`` and ``segment_tokens`` size the forward passes
+    (:func:`explorer.scoring.forward.forward_tree`). Results are written to the cache as each
+    chunk finishes, so a cancelled or failed run keeps what it finished.
     """
     store = usable_cache(model, cache)
     found = store.get_many(r.key for r in requests) if store is not None else {}
@@ -182,12 +192,13 @@ def run_requests(
         progress(0, total)
     check_cancel(cancel)
     computed: dict[str, Value] = {}
-    for c in range(0, len(ordered), chunk_size):
-        part = ordered[c : c + chunk_size]
+    for span in chunks([r.ids for r in ordered], chunk_tokens):
+        part = ordered[span]
         fresh: dict[str, Value] = {}
         try:
             for idx, logprobs in forward_tree(model, [r.ids for r in part], [r.positions for r in part],
-                                              batch_size=batch_size, on_batch=lambda _: check_cancel(cancel)):
+                                              batch_size=batch_size, token_budget=token_budget,
+                                              segment_tokens=segment_tokens, on_batch=lambda _: check_cancel(cancel)):
                 req = part[idx]
                 fresh[req.key] = reduce(logprobs, req) if with_request else reduce(logprobs)
                 done += 1
@@ -201,3 +212,4 @@ def run_requests(
         progress(total, total)
     everything = {**found, **computed}
     return [everything[r.key] for r in requests]
+

@@ -1,24 +1,45 @@
-"""Batched evaluation of a prefix tree: each node's tokens run once, on top of its ancestors' cache.
+"""Batched evaluation of a prefix tree: each tree token runs once, on top of its ancestors' keys and values.
 
-Nodes of one depth run together: their ancestors' keys and values are left-padded into one
-past, their own tokens right-padded, and position ids continue each row's own prefix, so every
-row sees exactly what a one-prompt-at-a-time run would. Only the hidden states at requested
-positions go through the unembedding.
+The tree is cut into packed segments (:mod:`explorer.scoring.plan`); the segments of one wave run
+in batches sized by a token budget. A row holds a segment's ancestors' keys and values,
+left-padded, then its own tokens, right-padded, under a tree-shaped mask
+(:mod:`explorer.scoring.masks`) and with position ids continuing each node's own prefix, so every
+token sees exactly what a one-prompt-at-a-time run shows it. Keys and values are kept only for the
+rows that later segments continue, and dropped as soon as those have run. Only the hidden
+states at requested positions go through the unembedding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 from transformers import DynamicCache
 
 from explorer.models.handle import LoadedModel
-from explorer.scoring.trie import Node, build_tree, levels
+from explorer.scoring.masks import tree_masks
+from explorer.scoring.plan import Row, schedule
+from explorer.scoring.segments import Segment
+from explorer.scoring.trie import Node, build_tree
 
 # A node's own keys and values: one tensor per run of consecutive layers on one device (a single
 # tensor unless a device_map spreads the layers): each [layers in run, 2 (k, v), kv_heads, tokens, head_dim]
 KV = list[torch.Tensor]
+
+TOKEN_BUDGET = 8192  # default padded tokens (past + own) per forward pass
+SEGMENT_TOKENS = 512  # default longest row of packed segments
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    """One forward pass: ``rows``, padded ``tokens`` computed (rows x longest segment), padded
+    ``past`` slots read, and ``held``: tokens whose keys and values are kept for later passes."""
+
+    rows: int
+    tokens: int
+    past: int
+    held: int
 
 
 def forward_tree(
@@ -27,12 +48,17 @@ def forward_tree(
     positions: Sequence[Sequence[int]],
     *,
     batch_size: int = 32,
-    on_batch: Callable[[int], None] | None = None,
+    token_budget: int = TOKEN_BUDGET,
+    segment_tokens: int = SEGMENT_TOKENS,
+    on_batch: Callable[[BatchStats], None] | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(request, logprobs)`` with ``logprobs`` [len(positions[request]), vocab] (float32,
     log-softmax) as soon as every position of a request has been computed.
 
-    ``on_batch(n_rows)`` is called after each forward pass (for progress and cancellation).
+    A forward pass holds at most ``batch_size`` rows and, where rows are short enough,
+    ``token_budget`` padded tokens (past and own); subtrees of up to ``segment_tokens`` tokens are
+    packed into one row. ``on_batch`` gets the :class:`BatchStats` of each forward pass (for
+    progress, cancellation and accounting).
     """
     tops = build_tree(sequences, positions)
     pending = {r: len(p) for r, p in enumerate(positions)}
@@ -40,69 +66,87 @@ def forward_tree(
     for r in [r for r, n in pending.items() if n == 0]:
         del pending[r]
         yield r, torch.empty(0, model.model.get_output_embeddings().weight.shape[0])
-    kv: dict[Node, KV] = {}  # each node's own keys/values, kept while its subtree runs (callers chunk)
-    for level in levels(tops):
-        level = sorted(level, key=lambda n: (len(n.tokens), n.start))
-        for i in range(0, len(level), batch_size):
-            batch = level[i : i + batch_size]
-            for r, slot, lp in _run_batch(model, batch, kv):
-                gathered[r][slot] = lp
-                pending[r] -= 1
-                if pending[r] == 0:
-                    del pending[r]
-                    yield r, torch.stack(gathered.pop(r))  # type: ignore[arg-type]
-            if on_batch is not None:
-                on_batch(len(batch))
-
-
-def _path(node: Node) -> list[Node]:
-    out = []
-    while node.parent is not None:
-        node = node.parent
-        out.append(node)
-    return out[::-1]
+    plan = schedule(tops, batch_size=batch_size, token_budget=token_budget, segment_tokens=segment_tokens)
+    users: dict[Node, int] = {}  # how many segments not yet run continue each kept row
+    for row in (row for batch in plan for row in batch):
+        for node in row.past:
+            users[node] = users.get(node, 0) + len(row.segments)
+    kv: dict[Node, KV] = {}
+    for batch in plan:
+        done = _run_batch(model, batch, kv)
+        for row in batch:
+            for node in row.past:  # these segments no longer need what they continued
+                users[node] -= len(row.segments)
+                if users[node] == 0:
+                    del kv[node], users[node]
+        for r, slot, lp in done:
+            gathered[r][slot] = lp
+            pending[r] -= 1
+            if pending[r] == 0:
+                del pending[r]
+                yield r, torch.stack(gathered.pop(r))  # type: ignore[arg-type]
+        if on_batch is not None:
+            on_batch(BatchStats(rows=len(batch), tokens=len(batch) * max(r.size for r in batch),
+                                past=len(batch) * max(r.past_len for r in batch),
+                                held=sum(t[0].shape[3] for t in kv.values())))
 
 
 @torch.inference_mode()
-def _run_batch(model: LoadedModel, batch: list[Node], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
+def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list[tuple[int, int, torch.Tensor]]:
+    """Run one batch of rows; keep the keys and values of segments that others continue; return the reads."""
     parts, device = model.parts, model.device  # device: where input ids go (the embedding's)
     n = len(batch)
-    past_len = [b.start for b in batch]
-    new_len = [len(b.tokens) for b in batch]
-    p_max, t_max = max(past_len), max(new_len)
+    past_len = torch.tensor([r.past_len for r in batch])
+    p_max, t_max = int(past_len.max()), max(r.size for r in batch)
 
     input_ids = torch.zeros(n, t_max, dtype=torch.long)
-    mask = torch.zeros(n, p_max + t_max, dtype=torch.long)
-    for row, node in enumerate(batch):
-        input_ids[row, : new_len[row]] = torch.tensor(node.tokens)
-        mask[row, p_max - past_len[row] : p_max + new_len[row]] = 1
-    position_ids = torch.tensor(past_len).unsqueeze(1) + torch.arange(t_max).unsqueeze(0)
+    position_ids = torch.zeros(n, t_max, dtype=torch.long)
+    ends = torch.arange(1, t_max + 1).repeat(n, 1)  # padding sees only itself
+    for row, seg, start in _segments(batch):
+        for node, at, end in zip(seg.nodes, seg.offsets, seg.ends):
+            k, at = len(node.tokens), start + at
+            input_ids[row, at : at + k] = torch.tensor(node.tokens)
+            position_ids[row, at : at + k] = torch.arange(node.start, node.start + k)
+            ends[row, at : at + k] = start + end
+    dtype = next(model.model.parameters()).dtype
+    mask = tree_masks(model.model.config, past_len=past_len, ends=ends, positions=position_ids, dtype=dtype,
+                      device=device)
 
     past = _padded_past(batch, kv, p_max) if p_max else None  # per layer [2, n, kv_heads, p_max, head_dim]
     cache = DynamicCache(ddp_cache_data=[(layer[0], layer[1]) for layer in past] if past is not None else None)
-    out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+    out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask,
                              position_ids=position_ids.to(device), cache=cache, use_cache=True)
     hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
+    del past
 
-    parents = [row for row, node in enumerate(batch) if node.children]
-    if parents:  # keep each inner node's own keys/values for its children
-        own = [torch.stack([torch.stack([layer.keys[:, :, p_max:], layer.values[:, :, p_max:]]) for layer in run])
-               for run in _device_runs(cache.layers)]  # each [layers in run, 2, n, kv_heads, t_max, head_dim]
-        for row in parents:
-            kv[batch[row]] = [o[:, :, row, :, : new_len[row]].clone() for o in own]
+    runs = _device_runs(cache.layers)
+    for row, seg, start in _segments(batch):  # a segment that others continue keeps its keys and values
+        if seg.children:
+            a, b = p_max + start, p_max + start + seg.size
+            kv[seg.nodes[-1]] = [torch.stack([torch.stack([layer.keys[row, :, a:b], layer.values[row, :, a:b]])
+                                              for layer in run]) for run in runs]
+    del cache, runs
 
     rows, offsets, owners = [], [], []
-    for row, node in enumerate(batch):
-        for r, slot, offset in node.reads:
-            rows.append(row)
-            offsets.append(offset)
-            owners.append((r, slot))
+    for row, seg, start in _segments(batch):
+        for node, at in zip(seg.nodes, seg.offsets):
+            for r, slot, offset in node.reads:
+                rows.append(row)
+                offsets.append(start + at + offset)
+                owners.append((r, slot))
     if not rows:
         return []
     at = hidden.device  # the last block's device under a device_map
     picked = hidden[torch.tensor(rows, device=at), torch.tensor(offsets, device=at)]  # [m, d_model]
     logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
+
+
+def _segments(batch: list[Row]) -> Iterator[tuple[int, Segment, int]]:
+    """(row index, segment, where it starts in the row) for every segment of a batch."""
+    for i, row in enumerate(batch):
+        for seg, start in zip(row.segments, row.starts):
+            yield i, seg, start
 
 
 def _device_runs(layers: Sequence) -> list[list]:
@@ -116,18 +160,18 @@ def _device_runs(layers: Sequence) -> list[list]:
     return runs
 
 
-def _padded_past(batch: list[Node], kv: dict[Node, KV], p_max: int) -> list[torch.Tensor]:
-    """Ancestors' keys/values of each row, concatenated and left-padded to ``p_max``, one tensor per
+def _padded_past(batch: list[Row], kv: dict[Node, KV], p_max: int) -> list[torch.Tensor]:
+    """The keys/values each row continues, concatenated and left-padded to ``p_max``, one tensor per
     layer on that layer's device: [2, rows, kv_heads, p_max, head_dim]."""
     out = []
     for run, ref in enumerate(next(iter(kv.values()))):
         n_layers, _, heads, _, dim = ref.shape
         past = ref.new_zeros(n_layers, 2, len(batch), heads, p_max, dim)
-        for row, node in enumerate(batch):
-            at = p_max - node.start
-            for anc in _path(node):
-                seg = kv[anc][run]
-                past[:, :, row, :, at : at + seg.shape[3]] = seg
-                at += seg.shape[3]
+        for row, r in enumerate(batch):
+            at = p_max - r.past_len
+            for anc in r.past:
+                part = kv[anc][run]
+                past[:, :, row, :, at : at + part.shape[3]] = part
+                at += part.shape[3]
         out.extend(past.unbind(0))
     return out

@@ -14,7 +14,7 @@ import torch
 
 from explorer import columns as C
 from explorer import load_model
-from explorer.items import capitals, save_jsonl
+from explorer.items import capitals, mmlu, save_jsonl
 from explorer.models.load import SMOLLM2_FILE, _bundled_gguf
 from explorer.probes import score_choices
 from explorer.prompts import DEFAULT_FORMAT, label_token_ids
@@ -46,6 +46,20 @@ def test_all_orders_equal_plain_forward(smollm2):
     np.testing.assert_allclose(got.logprobs, expect, atol=1e-3)
     greedy = [int(plain_last_logprobs(smollm2, p).argmax()) for p in prompts[:4]]
     assert got.top_ids[:4, 0].tolist() == greedy
+
+
+def test_mmlu_items_of_very_different_lengths_equal_plain_forward(smollm2):
+    """Real benchmark questions from a dozen tokens to several hundred, packed and batched together."""
+    by_length = sorted(mmlu(), key=lambda it: len(it.question))
+    items = [by_length[0], by_length[len(by_length) // 2], by_length[-40], by_length[-1]]
+    prompts = [DEFAULT_FORMAT.build(it.permuted(o)) for it in items for o in itertools.permutations(range(4))][::8]
+    lengths = [len(smollm2.tokenizer(p).input_ids) for p in prompts]
+    assert min(lengths) < 60 and max(lengths) > 450
+    ids = label_token_ids(smollm2.tokenizer, LABELS)
+    got = score_next_token(smollm2, prompts, ids, cache=None)
+    expect = np.stack([plain_last_logprobs(smollm2, p)[ids].numpy() for p in prompts])
+    np.testing.assert_allclose(np.exp(got.logprobs), np.exp(expect), atol=1e-4)
+    np.testing.assert_allclose(got.logprobs, expect, atol=1e-3)
 
 
 def test_continuations_equal_plain_forward(smollm2):

@@ -116,7 +116,7 @@ def test_cancel_keeps_finished_results(tiny, tmp_path):
         return len(seen) >= 1
 
     with pytest.raises(Cancelled):
-        score_next_token(tiny, PROMPTS, [5], batch_size=1, cache=cache, cancel=cancel,
+        score_next_token(tiny, PROMPTS, [5], batch_size=1, token_budget=32, cache=cache, cancel=cancel,
                          progress=lambda d, t: seen.append(d) if d else None)
     kept = len(cache)
     assert 0 < kept < len(set(PROMPTS))
