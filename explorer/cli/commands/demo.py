@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "widgets" / "share"  # holds voila/templates/lmx
 CULL_IDLE_S, CULL_INTERVAL_S = 120, 30
+REFILL_DELAY_S = 30  # the spare kernel starts this long after a page takes one: not while that page's work runs
 
 
 def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
@@ -37,12 +38,14 @@ def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
     """How the dashboard is served: on 127.0.0.1 only; the ``lmx`` template (Voila's lab template without
     its CDN stylesheets: the page asks no other host for anything); one pre-heated kernel that has already
     run the notebook when a page opens (the dashboard builds every widget on the kernel's main thread, so
-    the page's widget state is complete whenever it connects); a kernel whose page is gone (no connection)
-    and that has been idle ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``.
+    the page's widget state is complete whenever it connects), replaced ``REFILL_DELAY_S`` after a page takes
+    it (on a small machine a spare loading the model at once would halve the speed of the page's first
+    results); a kernel whose page is gone (no connection) and that has been idle ``cull_idle_s`` seconds is
+    shut down, checked every ``cull_interval_s``.
     Run it with :func:`voila_env`."""
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
             "--show_tracebacks=True", "--template=lmx", "--preheat_kernel=True",
-            "--VoilaConfiguration.default_pool_size=1",
+            "--VoilaConfiguration.default_pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
             f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
             f"--MappingKernelManager.cull_interval={cull_interval_s}",
             "--MappingKernelManager.cull_connected=False"]
