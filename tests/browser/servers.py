@@ -69,8 +69,13 @@ def kernels(proc: subprocess.Popen) -> int:
     """How many ipykernel processes the server ``proc`` runs now."""
     import psutil  # noqa: PLC0415 - the test environment has it (jupyter_server depends on it)
 
-    return sum("ipykernel" in " ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True)
-               if p.is_running())
+    def is_kernel(p: psutil.Process) -> bool:
+        try:
+            return p.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(p.cmdline())
+        except psutil.Error:  # gone (or a zombie) between listing and reading: a kernel shut down
+            return False
+
+    return sum(is_kernel(p) for p in psutil.Process(proc.pid).children(recursive=True))
 
 
 @contextlib.contextmanager
