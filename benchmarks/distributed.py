@@ -7,7 +7,11 @@ model, and rows stream to a run folder. The ratio is the median distributed wall
 median in-process one; starting the Ray cluster is timed apart (a cluster outlives many runs).
 The load average is printed around every measurement, since other work may share the cores.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/distributed.py [--items 40] [--orders all] [--actors 2] [--repeats 3]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/distributed.py [--data capitals|mmlu] [--items 40] [--orders all]
+                                                                [--actors 2] [--repeats 3]
+
+``--data mmlu`` takes a seeded sample of the bundled MMLU questions (longer prompts: a job of a
+researcher's size, where the actors' fixed start weighs less).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from common import hundred_items  # noqa: E402
 
 from explorer import columns as C  # noqa: E402
 from explorer import load_model  # noqa: E402
+from explorer.items import mmlu  # noqa: E402
 from explorer.distributed import connect, run_probe  # noqa: E402
 from explorer.probes.permutation import permutation_probe  # noqa: E402
 
@@ -57,13 +62,15 @@ def distributed(name: str, items, orders: str, actors: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", choices=["capitals", "mmlu"], default="capitals",
+                        help="built-in capitals and arithmetic, or a seeded sample of the bundled MMLU questions")
     parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--orders", default="all")
     parser.add_argument("--actors", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default="smollm2-135m")
     args = parser.parse_args()
-    items = hundred_items(args.items)
+    items = hundred_items(args.items) if args.data == "capitals" else mmlu(args.items, seed=0)
     print(f"start: {load()}; torch threads in-process {torch.get_num_threads()}, 1 per actor", flush=True)
     t = time.perf_counter()
     connect("local", num_cpus=os.cpu_count())
@@ -81,7 +88,7 @@ def main() -> None:
               f"({parts} parts, {rows[C.WORKER].nunique()} actors scored, max |p diff| {diff:.1e}; {load()})",
               flush=True)
     ratio = statistics.median(ray_s) / statistics.median(local_s)
-    print(f"{len(items)} items x {args.orders} orders = {len(frame) // 4} prompts; median in-process "
+    print(f"{len(items)} {args.data} items x {args.orders} orders = {len(frame) // 4} prompts; median in-process "
           f"{statistics.median(local_s):.1f} s, median Ray {statistics.median(ray_s):.1f} s; "
           f"ratio distributed / in-process {ratio:.2f}x (pairs: "
           f"{', '.join(f'{b / a:.2f}' for a, b in zip(local_s, ray_s))})")
