@@ -10,9 +10,11 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_notebook(path: str | Path, *, timeout: int = 600) -> nbformat.NotebookNode:
-    """Run every cell (in the notebook's folder, on the test environment's kernel); raise on error."""
+def run_notebook(path: str | Path, *, timeout: int = 600, append: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """Run every cell (in the notebook's folder, on the test environment's kernel), then the ``append``
+    cells (a test's own, not saved in the notebook); raise on error."""
     path = ROOT / path if not Path(path).is_absolute() else Path(path)
     nb = nbformat.read(path, as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in append]
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb

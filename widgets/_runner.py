@@ -51,8 +51,8 @@ class Runner:
     def __init__(self, description: str = "") -> None:
         self.bar = W.IntProgress(value=0, min=0, max=1, description=description, layout=W.Layout(width="320px"))
         self.status = W.HTML(value="")
-        self.cancel_button = W.Button(description="Cancel", icon="stop", disabled=True,
-                                      layout=W.Layout(width="100px"))
+        self.cancel_button = W.Button(description="Cancel", disabled=True, layout=W.Layout(width="auto"),
+                                      tooltip="stop at the next batch; what finished stays on screen, labelled")
         self.cancel_button.on_click(lambda _: self.cancel())
         self.widget = W.HBox([self.bar, self.cancel_button, self.status])
         self._job: Job | None = None
@@ -63,8 +63,11 @@ class Runner:
 
     def start(self, work: Callable[[Job], T], *, on_result: Callable[[T], None],
               on_partial: Callable[[Any], None] | None = None,
-              on_error: Callable[[BaseException], None] | None = None) -> Job:
-        """Cancel any running job, then run ``work(job)`` in a thread; ``on_result`` gets its return."""
+              on_error: Callable[[BaseException], None] | None = None,
+              on_cancel: Callable[[], None] | None = None) -> Job:
+        """Cancel any running job, then run ``work(job)`` in a thread; ``on_result`` gets its return.
+        ``on_cancel`` runs when this job is cancelled while still the current one (the Cancel button),
+        not when newer work replaces it."""
         self.cancel()
         job = self._job = Job(self)
         self._on_partial = on_partial
@@ -72,6 +75,7 @@ class Runner:
         self.cancel_button.disabled = False
         self.status.value = "running…"
         self.bar.bar_style = ""
+        self.bar.value = 0
 
         def target() -> None:
             started = time.perf_counter()
@@ -79,12 +83,20 @@ class Runner:
                 result = work(job)
                 if not job.cancelled():
                     on_result(result)
+                    self.bar.value = self.bar.max  # done is 100%, whatever the last report said
                     self.status.value = f"done in {time.perf_counter() - started:.1f} s"
                     self.bar.bar_style = "success"
+                elif self._job is job:
+                    raise Cancelled("cancelled")
             except Cancelled:
                 if self._job is job:
                     self.status.value = "cancelled"
+                    self.bar.bar_style = "warning"
+                    if on_cancel is not None:
+                        on_cancel()
             except Exception as e:  # noqa: BLE001 - shown to the user, kept for tests
+                if self._job is not job:
+                    return  # superseded: newer work owns the view; its own outcome will be shown
                 self.last_error = e
                 self.bar.bar_style = "danger"
                 self.status.value = f"<span style='color:#b00'>error: {type(e).__name__}: {e}</span>"

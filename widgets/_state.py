@@ -22,13 +22,22 @@ class SharedState(T.HasTraits):
     heads = T.Dict()
     apply_intervention = T.Bool(False)
 
-    @contextlib.contextmanager
-    def intervention(self, model: LoadedModel) -> Iterator[None]:
+    def applied(self) -> dict[tuple[int, int], float]:
+        """The head scaling the other views run under now ({} when the switch is off)."""
+        return dict(self.heads) if self.apply_intervention else {}
+
+    def intervention(self, model: LoadedModel) -> contextlib.AbstractContextManager:
         """Run the block under the current head scaling when it is switched on, else as is."""
-        if not (self.apply_intervention and self.heads):
+        return self.scaled(model, self.applied())
+
+    @staticmethod
+    @contextlib.contextmanager
+    def scaled(model: LoadedModel, heads: dict) -> Iterator[None]:
+        """Run the block with ``heads`` scaled (a view passes the heads of the spec it runs), or as is."""
+        if not heads:
             yield
             return
         from explorer.interventions import scale_heads  # noqa: PLC0415 - the engine's one way to scale heads
 
-        with scale_heads(model, dict(self.heads)):
+        with scale_heads(model, dict(heads)):
             yield

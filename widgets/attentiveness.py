@@ -20,11 +20,16 @@ from explorer.models.handle import LoadedModel
 from explorer.probes.attentiveness import attentiveness
 from explorer.probes.layers import layer_pma
 from explorer.prompts.format import get_format
-from widgets._runner import Debouncer, Job, Runner, in_chunks
+from explorer.interventions.heads import describe_heads
 from widgets._plot import model_lock, refresh
+from widgets._runner import Debouncer, Job, Runner, in_chunks
+from widgets._setup import Setup
 from widgets._state import SharedState
+from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import attentiveness as F
 from widgets.figures.groups import group_bars
+from widgets.glossary import term
+from widgets.specs import ATTENTIVENESS_NUMBERS, AttentivenessSpec
 
 FORMATS = ["letters", "string", "cloze"]
 EDITED = "✎ edited"
@@ -43,48 +48,55 @@ def parse_item(question: str, choices_text: str) -> Item:
                 answer=gold[0] if gold else None)
 
 
-class AttentivenessWidget:
+class AttentivenessWidget(ProbeView):
     """Format toggles and a demonstrations slider; per-item stacked bars of the mass on each choice
-    against the top invalid tokens; PMA against correctness; the layer curve; per-group bars ("group
-    by" any metadata column, e.g. subject) against the pooled value; an editable item.
+    against the top invalid tokens; PMA against correctness; the layer curve (the mean over the first
+    ``layer_items`` items, and the selected item's, computed for whichever item is selected); per-group
+    bars ("group by" any metadata column, e.g. subject) against the pooled value; an editable item.
 
-    Give a model and items (scored as the controls change), or scored rows (``frame=``, e.g. a
-    finished run's): then the controls pick among the rows' formats and shots, nothing is
-    re-scored, and the views that need the model (layer curve, editing) stay empty."""
+    Give a model and items (scored as the controls change), or scored rows (``frame=``, e.g. a finished
+    run's, with ``frame_code``: the expression that loads them, for "Show code"): then the controls pick
+    among the rows' formats and shots (first seed), nothing is scored, and what needs the model (layer
+    curve, editing) stays empty."""
+
+    TERMS = ("PMA", "accuracy", "PMI", "length-normalised", "resolved", "greedy token invalid")
 
     def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
-                 frame: pd.DataFrame | None = None, pool: Sequence[Item] = (), state: SharedState | None = None,
-                 max_shots: int = 4, seed: int = 0, chunk_size: int = 8, layer_items: int = 16,
-                 run: bool = True) -> None:
-        if frame is None and (model is None or not items):
-            raise ValueError("give a model and items to score, or scored attentiveness rows (frame=)")
+                 frame: pd.DataFrame | None = None, frame_code: str | None = None, pool: Sequence[Item] = (),
+                 state: SharedState | None = None, setup: Setup | None = None, max_shots: int = 4, seed: int = 0,
+                 chunk_size: int = 8, layer_items: int = 16, run: bool = True) -> None:
         self.model, self.items, self.pool = model, list(items), list(pool)
-        self.scored = frame
-        ids = [i.id for i in self.items] if frame is None else pd.unique(frame[C.ITEM_ID]).tolist()
-        self._k_max = max(i.k for i in self.items) if frame is None else int(frame[C.K].max())
-        self.state = state if state is not None else SharedState()
+        self._init_view(state, setup, "items")
+        self.scored, self.given = frame, given_code(frame, frame_code, "AttentivenessWidget")
         self.seed, self.chunk_size, self.layer_items = seed, chunk_size, layer_items
         self.rows = pd.DataFrame(columns=C.ATTENTIVENESS_COLUMNS)
         self.layers = pd.DataFrame(columns=C.LAYER_PMA_COLUMNS)
+        self.numbers: dict = {}
+        self._layer_memo: dict[tuple, pd.DataFrame] = {}  # (model, heads, options, item) -> its layer rows
         self.edited_rows = self.rows
         self.edited_layers = self.layers
-        formats = FORMATS if frame is None else pd.unique(frame[C.FORMAT]).tolist()
-        self.format = W.ToggleButtons(options=formats, value=formats[0], description="format")
+        formats = FORMATS if frame is None else [str(f) for f in pd.unique(frame[C.FORMAT])]
+        self.format = W.ToggleButtons(options=formats, value=formats[0], description="format",
+                                      style={"button_width": "auto"})
         top = min(max_shots, len(self.pool)) if frame is None else int(frame[C.SHOTS].max())
         self.shots = W.IntSlider(value=0 if frame is None else int(frame[C.SHOTS].min()), min=0, max=top,
                                  description="demos", disabled=top == 0)
-        self.item = W.Dropdown(options=ids, description="item")
+        self.shots_hint = W.HTML("" if top else "<span style='color:#777;font-size:11px' title='demonstrations "
+                                 "need a pool of items kept apart from the scored ones (pool=...)'>demos off: no "
+                                 "demonstration pool</span>")
+        self.item = W.Dropdown(options=self.item_ids(), description="item")
         self.group = W.Dropdown(options=[NO_GROUP], value="", description="group by")
         self.metric = W.Dropdown(options=GROUP_METRICS, value="pma_mean", description="metric")
-        self.question = W.Text(description="question", layout=W.Layout(width="520px"))
+        self.question = W.Text(description="question", layout=W.Layout(width="95%"))
         self.choices = W.Textarea(description="choices", placeholder="one per line; mark the gold one with *",
-                                  layout=W.Layout(width="520px", height="110px"))
+                                  layout=W.Layout(width="95%", height="110px"))
         self.headline, self.edit_note = W.HTML(), W.HTML()
-        self.runner, self.item_runner = Runner("items"), Runner("edited item")
-        self.bars_fig = go.FigureWidget(self._bars())
-        self.scatter_fig = go.FigureWidget(F.pma_scatter(self.rows))
-        self.layer_fig = go.FigureWidget(F.layer_curve(self.layers))
-        self.group_fig = go.FigureWidget(group_bars(pd.DataFrame(), None, "pma_mean", None))
+        self.item_runner, self.layer_runner = Runner("edited item"), Runner("layer curve")
+        self.bars_fig = fig_widget(self._bars())
+        self.scatter_fig = fig_widget(F.pma_scatter(self.rows))
+        self.layer_fig = fig_widget(F.layer_curve(self.layers))
+        self.group_fig = fig_widget(group_bars(pd.DataFrame(), None, "pma_mean", None))
+        self.figures = [self.bars_fig, self.scatter_fig, self.layer_fig, self.group_fig]
         for trace in self.scatter_fig.data[:3]:
             trace.on_click(self._point_clicked)
         self.debounce = Debouncer(self.run_edited, wait=0.5)
@@ -99,47 +111,61 @@ class AttentivenessWidget:
         self.state.observe(self._selected, "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        edit = W.VBox([W.HTML("<b>Edit an item</b> — re-scored as you type"), self.question, self.choices,
-                       self.item_runner.widget, self.edit_note],
-                      layout=W.Layout(display="none" if frame is not None else None))
-        self.widget = W.VBox([W.HBox([self.format, self.shots]), self.runner.widget, self.headline,
-                              self.bars_fig, W.HBox([self.scatter_fig, self.layer_fig]),
-                              W.HBox([self.group, self.metric]), self.group_fig, self.item, edit])
-        start = self.state.selected_item if self.state.selected_item in self.item.options else ids[0]
-        self.item.value = start
-        if frame is None:
-            self._fill(start)
-        if run or frame is not None:
+        edit = W.VBox([W.HTML("<b>Try an edited item</b> — scored as you type, shown beside the others (the data "
+                              "set is unchanged)"), self.question, self.choices, self.item_runner.widget,
+                       self.edit_note], layout=W.Layout(display="none" if frame is not None else None))
+        self.results = W.VBox([self.headline, self.bars_fig,
+                               side_by_side((self.scatter_fig, 50), (self.layer_fig, 50)),
+                               self.layer_runner.widget, W.HBox([self.group, self.metric]), self.group_fig])
+        self.widget = W.VBox([self.style, W.HBox([self.format, self.shots, self.shots_hint],
+                                                 layout=W.Layout(flex_flow="row wrap")),
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.item,
+                              edit,
+                              self.caption])
+        if self.item.options:
+            start = self._item_shown() or self.item.options[0]
+            self.item.value = start
+            if frame is None:
+                self._fill(start)
+        if frame is not None or (run and model is not None):
             self.run()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display  # noqa: PLC0415
-
-        display(self.widget)
-
     # --- work -------------------------------------------------------------------------------------
+    def spec(self) -> AttentivenessSpec:
+        return AttentivenessSpec(setup=self.current_setup(self.items), heads={} if self.given else self.state.applied(),
+                                 fmt=self.format.value, shots=self.shots.value, seed=self.seed, pool=tuple(self.pool),
+                                 group=self.group.value, metric=self.metric.value, given=self.given)
+
     def options(self) -> dict:
         return dict(fmt=self.format.value, shots=self.shots.value, seed=self.seed, pool=self.pool)
 
+    def _offer_items(self) -> None:
+        """The item menu lists the new items; the chosen item stays when it is still there."""
+        keep, ids = self.item.value, self.item_ids()
+        self.item.options = ids
+        self.item.value = keep if keep in ids else (ids[0] if ids else None)
+
     def run(self) -> Job | None:
         """Score every item under the current format and shots in the background, streamed per chunk;
-        then the layer curve of the first ``layer_items`` items. Re-scores the edited item too.
-        With scored rows (``frame=``): show the rows of the current format and shots (first seed)."""
+        then the layer curves. Re-scores the edited item too. Given rows: show those of the current
+        format and shots (their first seed)."""
+        spec, items = self.spec(), list(self.items)
         if self.scored is not None:
-            f = self.scored
-            rows = f[(f[C.FORMAT] == self.format.value) & (f[C.SHOTS] == self.shots.value)]
-            if rows.empty:
-                self.headline.value = (f"<i>the rows hold no {html.escape(self.format.value)} prompts with "
-                                       f"{self.shots.value} demonstrations</i>")
-                return None
-            self._show((rows[rows[C.SEED] == rows[C.SEED].min()].reset_index(drop=True), self.layers))
+            self._pick_rows(spec)
             return None
-        options = self.options()
-        job = self.runner.start(lambda job: self._work(job, self.items, options, self.layer_items),
-                                on_result=self._show, on_partial=lambda rows: self._show((rows, None)))
+        selected = self._item_shown()
+        job = self.start(spec, lambda job: self._work(job, spec, items, selected))
         if self.edited_rows is not None and len(self.edited_rows):
             self.run_edited()
         return job
+
+    def _pick_rows(self, spec: AttentivenessSpec) -> None:
+        f = self.scored
+        rows = f[(f[C.FORMAT] == spec.fmt) & (f[C.SHOTS] == spec.shots)]
+        if rows.empty:
+            self._failed(LookupError(f"the rows hold no {spec.fmt} prompts with {spec.shots} demonstrations"), spec)
+            return
+        self._arrive((rows[rows[C.SEED] == rows[C.SEED].min()].reset_index(drop=True), None), spec, True)
 
     def run_edited(self) -> Job | None:
         """Score the item in the edit box (called by the debouncer)."""
@@ -149,51 +175,98 @@ class AttentivenessWidget:
         except ExplorerError as e:
             self.edit_note.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
             return None
-        self.edit_note.value = ""
-        options = self.options()
-        return self.item_runner.start(lambda job: self._work(job, [item], options, 1), on_result=self._show_edited)
+        self.edit_note.value = "<i>scoring the edited item…</i>"
+        spec = self.spec()
+        return self.item_runner.start(lambda job: self._score(job, spec, [item], [item]),
+                                      on_result=self._show_edited)
 
-    def _work(self, job: Job, items: list[Item], o: dict, n_layer: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _work(self, job: Job, spec: AttentivenessSpec, items: list[Item], selected: str
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        layer_items = items[: self.layer_items] + [i for i in items[self.layer_items:] if i.id == selected]
+        return self._score(job, spec, items, layer_items)
+
+    def _score(self, job: Job, spec: AttentivenessSpec, items: list[Item], layer_items: list[Item]
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Rows of every item (emitted per chunk), then the layer rows of ``layer_items`` (memoised)."""
         lock = model_lock(self.model)
         chunks, frames = in_chunks(items, self.chunk_size), []
         steps = len(chunks) + 1
         for n, chunk in enumerate(chunks):
-            with lock, self.state.intervention(self.model):
-                frames.append(attentiveness(self.model, chunk, [o["fmt"]], shots=[o["shots"]], seeds=[o["seed"]],
-                                            pool=o["pool"], cancel=job.cancelled,
+            with lock, self.state.scaled(self.model, spec.heads):
+                frames.append(attentiveness(self.model, chunk, [spec.fmt], shots=[spec.shots], seeds=[spec.seed],
+                                            pool=list(spec.pool), cancel=job.cancelled,
                                             progress=lambda d, t, n=n: job.progress(100 * n + 100 * d // max(t, 1),
                                                                                     100 * steps)))
-            if n < len(chunks) - 1:
-                job.emit(pd.concat(frames, ignore_index=True))
-        with lock, self.state.intervention(self.model):
-            layers = layer_pma(self.model, items[:n_layer], o["fmt"], shots=o["shots"], pool=o["pool"],
-                               seed=o["seed"], cancel=job.cancelled)
+            job.emit((pd.concat(frames, ignore_index=True), None))
+        layers = self._layers(job, spec, layer_items)
+        job.progress(100 * steps, 100 * steps)
         return pd.concat(frames, ignore_index=True), layers
+
+    def _layers(self, job: Job, spec: AttentivenessSpec, items: list[Item]) -> pd.DataFrame:
+        """Layer rows of ``items``, computed once per (model, intervention, options, item content)."""
+        base = (id(self.model), self.model.fingerprint, describe_heads(spec.heads) if spec.heads else "",
+                spec.fmt, spec.shots, spec.seed, tuple(i.id for i in spec.pool))
+        key = lambda i: (*base, i.id, i.question, i.choices, i.answer)  # noqa: E731
+        missing = [i for i in items if key(i) not in self._layer_memo]
+        if missing:
+            with model_lock(self.model), self.state.scaled(self.model, spec.heads):
+                rows = layer_pma(self.model, missing, spec.fmt, shots=spec.shots, pool=list(spec.pool),
+                                 seed=spec.seed, cancel=job.cancelled)
+            for i in missing:
+                self._layer_memo[key(i)] = rows[rows[C.ITEM_ID] == i.id]
+        parts = [self._layer_memo[key(i)] for i in items]
+        return pd.concat(parts, ignore_index=True) if parts else self.layers.iloc[0:0]
 
     # --- views ------------------------------------------------------------------------------------
     def _bars(self) -> go.Figure:
         both = pd.concat([self.edited_rows, self.rows], ignore_index=True) if len(self.edited_rows) else self.rows
-        k_max = max([self._k_max] + [int(k) for k in self.edited_rows[C.K]])
+        ks = [i.k for i in self.items] if self.scored is None else [int(self.scored[C.K].max())]
+        k_max = max(ks + [int(k) for k in self.edited_rows[C.K]] + [2])
+        choices = {i.id: i.choices for i in self.items}
+        if len(self.edited_rows):
+            edited = parse_item(self.question.value, self.choices.value) if self.choices.value.strip() else None
+            if edited is not None:
+                choices[EDITED] = edited.choices
         return F.mass_bars(both, k_max=k_max, labels=get_format(self.format.value).labels
-                           if self.format.value == "letters" else ())
+                           if self.format.value == "letters" else (), choices=choices)
 
-    def _show(self, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
+    def _show(self, result: tuple[pd.DataFrame, pd.DataFrame | None], spec: AttentivenessSpec, final: bool) -> None:
         rows, layers = result
         self.rows = rows
         refresh(self.bars_fig, self._bars())
         refresh(self.scatter_fig, F.pma_scatter(rows))
-        self.group.options = [NO_GROUP, *((c, c) for c in C.group_columns(rows))]
+        options = [NO_GROUP, *((c, c) for c in C.group_columns(rows))]
+        if list(self.group.options) != options:
+            self.group.options = options
         self._show_groups()
         if layers is not None:
             self.layers = layers
             self._show_layers()
-        s = summarize_attentiveness(rows, n_boot=200 if layers is not None else 0).iloc[0]
+        s = summarize_attentiveness(rows, n_boot=200 if final else 0).iloc[0]
+        self.numbers = {key: float(s[key]) for key in ATTENTIVENESS_NUMBERS}
         acc = lambda v: "–" if pd.isna(v) else f"{v:.2f}"  # noqa: E731
-        self.headline.value = (f"<b>{int(s['n_items'])}</b> items{'' if layers is not None else ' (so far)'} · "
-                               f"PMA <b>{s['pma_mean']:.3f}</b> · accuracy <b>{acc(s['accuracy'])}</b> "
-                               f"(PMI {acc(s['accuracy_pmi'])}, length-normalised {acc(s['accuracy_norm'])}) · "
-                               f"resolved <b>{s['resolved_share']:.2f}</b> · greedy token invalid "
+        self.headline.value = (f"<b>{int(s['n_items'])}</b> items{'' if final else ' (so far)'} · "
+                               f"{term('PMA')} <b>{s['pma_mean']:.3f}</b> · {term('accuracy')} "
+                               f"<b>{acc(s['accuracy'])}</b> ({term('PMI')} {acc(s['accuracy_pmi'])}, "
+                               f"{term('length-normalised')} {acc(s['accuracy_norm'])}) · {term('resolved')} "
+                               f"<b>{s['resolved_share']:.2f}</b> · {term('greedy token invalid')} "
                                f"<b>{s['invalid_share']:.2f}</b>")
+
+    def shown_numbers(self) -> dict:
+        bars = self.group_fig.data[0]
+        group = {f"{self.metric.value} by {self.group.value}": dict(zip(bars.x, bars.y))} if self.group.value else {}
+        return {**self.numbers, **group}
+
+    def _clear(self) -> None:
+        self.rows, self.layers, self.numbers = self.rows.iloc[0:0], self.layers.iloc[0:0], {}
+        refresh(self.bars_fig, self._bars())
+        refresh(self.scatter_fig, F.pma_scatter(self.rows))
+        refresh(self.layer_fig, F.layer_curve(self.layers))
+        refresh(self.group_fig, group_bars(pd.DataFrame(), None, self.metric.value, None))
+        self.headline.value = ""
+
+    def _partial_count(self) -> str:
+        return f" ({self.rows[C.ITEM_ID].nunique()} of {len(self.item_ids())} items scored)"
 
     def _show_groups(self) -> None:
         """Per-group bars of the chosen metric against its value over all items (from the kept rows)."""
@@ -203,6 +276,7 @@ class AttentivenessWidget:
         pooled = summarize_attentiveness(self.rows, n_boot=0)[metric].iloc[0]
         table = summarize_attentiveness(self.rows, by=[col], n_boot=0) if col else pd.DataFrame()
         refresh(self.group_fig, group_bars(table, col, metric, None if pd.isna(pooled) else float(pooled)))
+        self.redraw_spec(group=self.group.value, metric=metric)
 
     def _show_edited(self, result: tuple[pd.DataFrame, pd.DataFrame]) -> None:
         self.edited_rows, self.edited_layers = result
@@ -210,14 +284,29 @@ class AttentivenessWidget:
         self._show_layers()
         r = self.edited_rows.iloc[0]
         token = html.escape(repr(r[C.GREEDY_TOKEN]))
-        self.edit_note.value = (f"PMA <b>{r[C.PMA]:.3f}</b> · greedy token <code>{token}"
-                                f"</code> ({'valid' if r[C.GREEDY_VALID] else 'invalid'}) · resolved "
+        self.edit_note.value = (f"{term('PMA')} <b>{r[C.PMA]:.3f}</b> · greedy token <code>{token}"
+                                f"</code> ({'valid' if r[C.GREEDY_VALID] else 'invalid'}) · {term('resolved')} "
                                 f"<b>{bool(r[C.RESOLVED])}</b><pre style='font-size:11px'>"
                                 f"{html.escape(r[C.PROMPT])}</pre>")
 
     def _show_layers(self) -> None:
         extra = self.edited_layers if len(self.edited_layers) else None
-        refresh(self.layer_fig, F.layer_curve(self.layers, self.state.selected_item, extra=extra))
+        n_mean = min(self.layer_items, len(self.items))
+        refresh(self.layer_fig, F.layer_curve(self.layers, self._item_shown(), extra=extra, n_mean=n_mean))
+
+    def _layer_for(self, item_id: str) -> None:
+        """Draw the selected item's layer curve, computing it first when it is not among those computed."""
+        if self.shown is None or self.model is None or item_id in set(self.layers[C.ITEM_ID]):
+            self._show_layers()
+            return
+        spec, item = self.shown, next(i for i in self.items if i.id == item_id)
+
+        def done(rows: pd.DataFrame) -> None:
+            if self.shown == spec:
+                self.layers = pd.concat([self.layers, rows], ignore_index=True)
+                self._show_layers()
+
+        self.layer_runner.start(lambda job: self._layers(job, spec, [item]), on_result=done)
 
     # --- selection and editing --------------------------------------------------------------------
     def _point_clicked(self, trace, points, _state) -> None:
@@ -225,14 +314,16 @@ class AttentivenessWidget:
             self.state.selected_item = str(trace.customdata[points.point_inds[0]])
 
     def _selected(self, change) -> None:
+        """Follow a selection made elsewhere, if this view has that item (else keep its own)."""
         if change["new"] in self.item.options:
             if self.item.value != change["new"]:
                 self.item.value = change["new"]
             if self.scored is None:
                 self._fill(change["new"])
             self.edited_rows, self.edited_layers = self.rows.iloc[0:0], self.layers.iloc[0:0]
+            self.edit_note.value = ""
             refresh(self.bars_fig, self._bars())
-            self._show_layers()
+            self._layer_for(change["new"])
 
     def _fill(self, item_id: str) -> None:
         item = next(i for i in self.items if i.id == item_id)

@@ -23,9 +23,12 @@ from explorer.models.handle import LoadedModel
 from explorer.probes.chain import Condition, chain_conditions, chain_probe
 from explorer.prompts.demos import split_pool
 from widgets._plot import model_lock, refresh
-from widgets._runner import Job, Runner
+from widgets._runner import Job
+from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
+from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import chain as F
+from widgets.specs import ChainSpec
 
 HEADS = "heads"  # the comparison that scales the heads set in the Heads view
 COMPARISONS = {"letters vs cloze": dict(formats=["letters", "cloze"]),
@@ -34,31 +37,33 @@ COMPARISONS = {"letters vs cloze": dict(formats=["letters", "cloze"]),
                "heads scaled (Heads tab) vs not": HEADS}
 
 
-class ChainWidget:
+class ChainWidget(ProbeView):
     """Controls (comparison; conditions A and B), per link a scatter of B against A over items with
     its rank correlation, the correlations along the chain, each condition's means, and the
     selected item's chain under A and B. Clicking a point selects its item everywhere."""
 
+    TERMS = ("Spearman ρ", "same direction", "Brier")
+
     def __init__(self, model: LoadedModel | None = None, items: Sequence[Item] = (), *,
-                 frame: pd.DataFrame | None = None, pool: Sequence[Item] = (), state: SharedState | None = None,
-                 comparison: str = "letters vs cloze", run: bool = True) -> None:
-        if frame is None and (model is None or not items):
-            raise ValueError("give a model and items to score, or a chain frame (frame=)")
+                 frame: pd.DataFrame | None = None, frame_code: str | None = None, pool: Sequence[Item] = (),
+                 state: SharedState | None = None, setup: Setup | None = None, comparison: str = "letters vs cloze",
+                 run: bool = True) -> None:
         self.model, self.items, self.pool = model, list(items), list(pool)
-        self.state = state if state is not None else SharedState()
-        self.frame = frame if frame is not None else pd.DataFrame(columns=C.CHAIN_COLUMNS)
+        self._init_view(state, setup)
+        self.scored, self.given = frame, given_code(frame, frame_code, "ChainWidget")
+        self.frame = pd.DataFrame(columns=C.CHAIN_COLUMNS)
         self.agreement = pd.DataFrame(columns=C.CHAIN_AGREEMENT_COLUMNS)
+        self.numbers: dict = {}
         self._quiet = False
         self.comparison = W.Dropdown(options=list(COMPARISONS), value=comparison, description="compare",
                                      disabled=frame is not None, layout=W.Layout(width="340px"))
         self.a = W.Dropdown(options=[], description="A")
         self.b = W.Dropdown(options=[], description="B")
-        self.message = W.HTML()
         self.means = W.HTML()
         self.detail = W.HTML()
-        self.runner = Runner("scoring")
-        self.scatter_fig = go.FigureWidget(F.link_scatter_figure(self.frame, "", ""))
-        self.agreement_fig = go.FigureWidget(F.agreement_figure(self.agreement))
+        self.scatter_fig = fig_widget(F.link_scatter_figure(self.frame, "", ""))
+        self.agreement_fig = fig_widget(F.agreement_figure(self.agreement))
+        self.figures = [self.scatter_fig, self.agreement_fig]
         self._watch_clicks()
         self.comparison.observe(lambda _: self.run(), "value")
         for control in (self.a, self.b):
@@ -66,62 +71,87 @@ class ChainWidget:
         self.state.observe(lambda _: self._select(), "selected_item")
         if frame is None:
             self.state.observe(lambda _: self.run(), ["heads", "apply_intervention"])
-        self.widget = W.VBox([W.HBox([self.comparison, self.a, self.b]), self.runner.widget, self.message,
-                              self.scatter_fig, W.HBox([self.agreement_fig, W.VBox([self.means, self.detail])])])
+        self.results = W.VBox([self.scatter_fig, side_by_side((self.agreement_fig, 45),
+                                                              (W.VBox([self.means, self.detail]), 55))])
+        self.widget = W.VBox([self.style,
+                              W.HBox([self.comparison, self.a, self.b], layout=W.Layout(flex_flow="row wrap")),
+                              self.runner.widget, self.banner, self.note, self.numbers_tag, self.results, self.caption])
         if frame is not None:
-            self._scored(frame)
-        elif run:
+            self._arrive(frame, self.spec(), True)
+        elif run and model is not None:
             self.run()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display  # noqa: PLC0415
-
-        display(self.widget)
-
     # --- work (the only place the model runs) -----------------------------------------------------
-    def plan(self) -> tuple[list[Condition], list[Item], list[Item], bool]:
-        """(conditions, scored items, demonstration pool, whether the shared head scaling applies)."""
-        spec = COMPARISONS[self.comparison.value]
-        if spec == HEADS:
-            if not self.state.heads:
+    def spec(self) -> ChainSpec:
+        heads = dict(self.state.heads) if COMPARISONS[self.comparison.value] == HEADS else self.state.applied()
+        return ChainSpec(setup=self.current_setup(self.items), heads={} if self.given else heads,
+                         comparison=self.comparison.value, pool=tuple(self.pool), a=self.a.value or "",
+                         b=self.b.value or "", given=self.given)
+
+    def plan(self, spec: ChainSpec | None = None) -> tuple[list[Condition], list[Item], list[Item], bool]:
+        """(conditions, scored items, demonstration pool, whether the spec's head scaling applies to all)."""
+        spec = spec or self.spec()
+        comparison = COMPARISONS[spec.comparison]
+        if comparison == HEADS:
+            if not spec.heads:
                 raise ValueError("no heads are scaled yet: set a scaling in the Heads tab, then compare again")
-            label = "scaled " + ",".join(f"L{l}H{h}x{f:g}" for (l, h), f in sorted(self.state.heads.items()))
-            return chain_conditions(interventions={"not scaled": {}, label: dict(self.state.heads)}), \
+            label = "scaled " + ",".join(f"L{l}H{h}x{f:g}" for (l, h), f in sorted(spec.heads.items()))
+            return chain_conditions(interventions={"not scaled": {}, label: dict(spec.heads)}), \
                 self.items, self.pool, False
         pool, items = self.pool, self.items
-        if max(spec.get("shots", [0])) > len(pool):  # keep a few items apart as demonstrations
+        if max(comparison.get("shots", [0])) > len(pool):  # keep a few items apart as demonstrations
             pool, items = split_pool(self.items, max(1, min(4, len(self.items) // 3)), seed=0)
-        return chain_conditions(**spec), items, pool, True
+        return chain_conditions(**comparison), items, pool, True
 
     def run(self) -> Job | None:
         """Score the chosen comparison in the background (inside the shared intervention, except when the
         comparison is that intervention)."""
+        spec = self.spec()
         try:
-            plan = self.plan()
+            plan = self.plan(spec)
         except ValueError as e:
-            self.message.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            self.runner.cancel()
+            self._failed(e, spec)
             return None
-        self.message.value = ""
-        return self.runner.start(lambda job: self._work(job, *plan), on_result=self._scored)
+        return self.start(spec, lambda job: self._work(job, spec, *plan))
 
-    def _work(self, job: Job, conds: list[Condition], items: list[Item], pool: list[Item], shared: bool
-              ) -> pd.DataFrame:
+    def _work(self, job: Job, spec: ChainSpec, conds: list[Condition], items: list[Item], pool: list[Item],
+              shared: bool) -> pd.DataFrame:
         with model_lock(self.model):
-            with self.state.intervention(self.model) if shared else nullcontext():
+            with self.state.scaled(self.model, spec.heads) if shared else nullcontext():
                 return chain_probe(self.model, items, conds, pool=pool, progress=job.progress, cancel=job.cancelled)
 
+    def _show_banner(self, spec: ChainSpec) -> None:
+        if COMPARISONS[spec.comparison] == HEADS and spec.heads:
+            self.banner.value = (f"<div class='lmx-banner'>⚠ Intervention compared: condition B scales attention "
+                                 f"heads <b>{html.escape(heads_label(spec.heads))}</b> (set in the Heads tab); A is "
+                                 "the model as loaded.</div>")
+            self.banner.layout.display = None
+        else:
+            super()._show_banner(spec)
+
     # --- views (no model calls) -------------------------------------------------------------------
-    def _scored(self, frame: pd.DataFrame) -> None:
+    def _show(self, frame: pd.DataFrame, spec: ChainSpec, final: bool) -> None:
         self.frame = frame
         names = conditions(frame)
         self._quiet = True  # one redraw once both are set, not one per control
         try:
-            self.a.options, self.b.options = names, names
-            self.a.value, self.b.value = names[0], names[1] if len(names) > 1 else names[0]
+            if list(self.a.options) != names:
+                self.a.options, self.b.options = names, names
+                self.a.value, self.b.value = names[0], names[1] if len(names) > 1 else names[0]
         finally:
             self._quiet = False
         self.means.value = _table(chain_means(frame))
         self.update()
+
+    def shown_numbers(self) -> dict:
+        return self.numbers
+
+    def _clear(self) -> None:
+        self.frame, self.agreement = self.frame.iloc[0:0], self.agreement.iloc[0:0]
+        refresh(self.scatter_fig, F.link_scatter_figure(self.frame, "", ""))
+        refresh(self.agreement_fig, F.agreement_figure(self.agreement))
+        self.means.value = self.detail.value = ""
 
     def update(self) -> None:
         """Redraw for the chosen pair of conditions."""
@@ -133,7 +163,10 @@ class ChainWidget:
                                                            selected=self.state.selected_item)):
             self._watch_clicks()
         refresh(self.agreement_fig, F.agreement_figure(self.agreement))
+        self.numbers = {"means": chain_means(self.frame).to_dict("records"),
+                        "spearman": dict(zip(self.agreement[C.LINK], self.agreement[C.SPEARMAN]))}
         self._show_item()
+        self.redraw_spec(a=a, b=b)
 
     def _watch_clicks(self) -> None:
         for trace in self.scatter_fig.data[::3]:  # the item traces (items, diagonal, selected per link)

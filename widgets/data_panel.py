@@ -15,6 +15,7 @@ from explorer.errors import ExplorerError
 from explorer.items import BENCHMARKS, Item, Loaded, benchmark, load_source
 from explorer.items.builtin import DATASETS
 from widgets._runner import Runner
+from widgets._setup import INLINE_LIMIT, Setup
 from widgets._state import SharedState
 
 BUILTIN = tuple(DATASETS)
@@ -35,6 +36,7 @@ class DataPanel:
         self.state, self._on_change, self._on_error = state, on_change, on_error
         self.items: list[Item] = []
         self.loaded: Loaded | None = None
+        self._source: tuple[str, str | None] = ("", None)  # (how the items were loaded, as code; a note)
         self.dataset = W.Dropdown(options=[*((b, b) for b in BUILTIN), ("benchmark (hub id or folder)…", HUB)],
                                   value=dataset, description="data")
         self.n_items = W.BoundedIntText(value=n_items, min=2, max=100_000, description="items",
@@ -46,7 +48,7 @@ class DataPanel:
         self.split = W.Combobox(value=AUTO, options=[AUTO, "test", "validation", "train"], description="split",
                                 ensure_option=False, layout=W.Layout(width="220px"))
         self.seed = W.IntText(value=0, description="seed", layout=W.Layout(width="140px"))
-        self.load_button = W.Button(description="Load", icon="download")
+        self.load_button = W.Button(description="Load", layout=W.Layout(width="auto"))
         self.runner = Runner("data")
         self.hub_box = W.HBox([self.source, self.config, self.split, self.seed, self.load_button, self.runner.widget],
                               layout=W.Layout(display="none", flex_flow="row wrap"))
@@ -57,7 +59,8 @@ class DataPanel:
                                   layout=W.Layout(width="560px", height="90px"))
         self.answer = W.BoundedIntText(description="gold (0-based)", min=-1, max=25, value=-1,
                                        style={"description_width": "initial"}, layout=W.Layout(width="180px"))
-        self.apply = W.Button(description="Apply edit", icon="check")
+        self.apply = W.Button(description="Apply edit", layout=W.Layout(width="auto"),
+                              tooltip="replace the selected item in the data set; every view re-scores only it")
         self.dataset.observe(lambda _: self._dataset_changed(), "value")
         self.n_items.observe(lambda _: self._dataset_changed(), "value")
         self.source.observe(lambda _: self._suggest(), "value")
@@ -86,7 +89,8 @@ class DataPanel:
 
     def load_builtin(self) -> None:
         if self.dataset.value != HUB:
-            self._loaded(load_source(self.dataset.value, n=int(self.n_items.value)))
+            name, n = self.dataset.value, int(self.n_items.value)
+            self._loaded(load_source(name, n=n), f"explorer.load_items({name!r}, n={n})")
 
     def load_benchmark(self):
         """Load the benchmark the controls name, off the message loop (a hub download can take a while);
@@ -96,7 +100,12 @@ class DataPanel:
                        split=None if split in ("", AUTO) else split, n=int(self.n_items.value),
                        seed=int(self.seed.value))
         self.status.value = f"<i>loading {html.escape(source)}…</i>"
-        return self.runner.start(lambda job: load_source(source, **options), on_result=self._loaded,
+
+        def loaded(result: Loaded) -> None:
+            args = ", ".join(f"{k}={v!r}" for k, v in dict(options, config=result.config, split=result.split).items())
+            self._loaded(result, f"explorer.load_items({source!r}, {args})")
+
+        return self.runner.start(lambda job: load_source(source, **options), on_result=loaded,
                                  on_error=lambda e: self._failed(f"could not load {source}: {e}"))
 
     def load_upload(self, value) -> None:
@@ -114,13 +123,16 @@ class DataPanel:
             return
         finally:
             Path(f.name).unlink(missing_ok=True)
-        self._loaded(dataclasses.replace(loaded, name=entry["name"]))
+        inline = len(loaded.items) <= INLINE_LIMIT  # small uploads are written out in the code
+        self._loaded(dataclasses.replace(loaded, name=entry["name"]),
+                     None if inline else f"explorer.load_items({entry['name']!r})",
+                     "" if inline else f"{len(loaded.items)} items uploaded from {entry['name']}: put that file here")
 
-    def _loaded(self, loaded: Loaded) -> None:
+    def _loaded(self, loaded: Loaded, code: str | None, note: str = "") -> None:
         if not loaded.items:
             self._failed(f"{loaded.name} holds no items")
             return
-        self.loaded = loaded
+        self.loaded, self._source = loaded, (code, note)
         skipped = "" if not loaded.skipped else (f" (e.g. {loaded.skipped[0].item_id!r}: {loaded.skipped[0].problem})")
         self.status.value = f"<span style='color:#2a6'>loaded: {html.escape(loaded.describe() + skipped)}</span>"
         self._set(loaded.items)
@@ -129,14 +141,16 @@ class DataPanel:
         self.status.value = f"<span style='color:#b00'>{html.escape(text)}</span>"
         self._on_error(text)
 
+    def setup(self, model: str | None) -> Setup:
+        """Model and data as code: how the items were loaded (the controls as they were then), with the
+        edits made since replayed, or the items written out (small uploads)."""
+        code, note = self._source
+        loaded = tuple(self.loaded.items) if self.loaded is not None and code is not None else ()
+        return Setup(model=model, data=code, items=tuple(self.items), loaded=loaded, note=note)
+
     def code(self) -> str:
-        """The library call that loads the current data (for the dashboard's "show code")."""
-        if self.loaded is None or self.loaded.kind in ("file", "records", "frame") or self.upload.value:
-            return "explorer.load_items('your_items.jsonl')"
-        if self.loaded.kind == "builtin":
-            return f"explorer.builtin_items({self.loaded.name!r}, n={len(self.items)})"
-        return (f"explorer.load_items({self.source.value.strip()!r}, config={self.loaded.config!r}, "
-                f"split={self.loaded.split!r}, n={int(self.n_items.value)}, seed={int(self.seed.value)})")
+        """The library call that loads the current data."""
+        return self._source[0] or "[...]  # the items, written out"
 
     # --- editing ----------------------------------------------------------------------------------
     def apply_edit(self) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from explorer.probes.ptrue import ptrue_predictions, score_ptrue
     from explorer.probes.counterfactual import (capital_counterfactuals, Counterfactual, known_facts,
                                                 load_counterfactuals)
+    from explorer.probes.contrasts import item_contrasts
     from explorer.probes.heads import head_attribution, logit_diff_components, mean_attribution, top_heads
     from explorer.probes.sweep import sweep_heads, sweep_summary
     from explorer.probes.chain import chain_conditions, chain_probe, Condition
@@ -40,6 +41,7 @@ _EXPORTS = {
     "load_counterfactuals": "explorer.probes.counterfactual",
     "capital_counterfactuals": "explorer.probes.counterfactual",
     "known_facts": "explorer.probes.counterfactual",
+    "item_contrasts": "explorer.probes.contrasts",
     "head_attribution": "explorer.probes.heads",
     "mean_attribution": "explorer.probes.heads",
     "top_heads": "explorer.probes.heads",

@@ -65,17 +65,38 @@ def server(cmd: list[str], *, cwd: Path, env: dict[str, str], ready_url: str, lo
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def kernels(proc: subprocess.Popen) -> int:
+    """How many ipykernel processes the server ``proc`` runs now."""
+    import psutil  # noqa: PLC0415 - the test environment has it (jupyter_server depends on it)
+
+    def is_kernel(p: psutil.Process) -> bool:
+        try:
+            return p.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(p.cmdline())
+        except psutil.Error:  # gone (or a zombie) between listing and reading: a kernel shut down
+            return False
+
+    return sum(is_kernel(p) for p in psutil.Process(proc.pid).children(recursive=True))
+
+
 @contextlib.contextmanager
-def local_page(errors: list[str]) -> Iterator:
-    """A Chromium page whose requests off 127.0.0.1 are aborted; console errors go to ``errors``."""
+def local_page(errors: list[str], outside: list[str] | None = None) -> Iterator:
+    """A Chromium page whose requests off 127.0.0.1 are aborted (and listed in ``outside``); console errors
+    go to ``errors``."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1")
-                          else r.abort())
+            def route(r) -> None:
+                if r.request.url.startswith("http://127.0.0.1") or r.request.url.startswith("data:"):
+                    r.continue_()
+                else:
+                    if outside is not None:
+                        outside.append(r.request.url)
+                    r.abort()
+
+            context.route("**/*", route)
             page = context.new_page()
             blocked: set[str] = set()
             page.on("requestfailed", lambda r: blocked.add(r.url) if not r.url.startswith("http://127.0.0.1") else None)

@@ -133,3 +133,5 @@ def test_notebook_runs():
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("letters, 1 shot" in o.get("text", "") for o in outputs)
+    static = [o["data"]["text/html"] for o in outputs if "lmx-static" in o.get("data", {}).get("text/html", "")]
+    assert static and static[0].count("data:image/png;base64,") == 4  # the view's four figures, saved as images

@@ -33,8 +33,14 @@ def test_first_run_fills_every_figure(view):
     assert list(bars[0].y) == ["q-France", "q-Italy"]
     assert list(bars[0].x) == pytest.approx([r[0] for r in view.rows[C.CHOICE_PROBS]])
     # valid choices + top invalid + everything else sum to one per item
-    totals = [sum(t.x[n] for t in bars) for n in range(2)]
+    totals = [sum(t.x[n] for t in bars if t.type == "bar") for n in range(2)]
     assert totals == pytest.approx([1.0, 1.0], abs=1e-6)
+    # hover names the choice; the gold marker sits inside the gold choice's segment, however thin
+    assert list(bars[0].customdata) == ["Paris", "Paris"] and "%{customdata}" in bars[0].hovertemplate
+    gold = bars[-1]
+    assert gold.name == "gold choice" and list(gold.customdata) == ["Paris", "Berlin"]  # answers 0 and 1
+    second = view.rows[C.CHOICE_PROBS][1]
+    assert second[0] < gold.x[1] < second[0] + second[1]
     assert bars[4].text[0] == repr(view.rows[C.TOP_INVALID][0][0])  # the top invalid token is named
     assert sum(len(t.x) for t in view.scatter_fig.data[:3]) == 2
     assert len(view.layer_fig.data[0].x) == view.model.parts.n_layers + 1

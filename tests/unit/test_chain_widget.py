@@ -78,12 +78,12 @@ def test_clicking_a_point_selects_the_item_everywhere(widget):
 def test_head_comparison_uses_the_shared_scaling(model):
     state = SharedState()
     w = ChainWidget(model, tiny_items(6), state=state, comparison="heads scaled (Heads tab) vs not")
-    assert "Heads tab" in w.message.value and w.frame.empty  # nothing to compare yet
+    assert "Heads tab" in w.note.value and w.frame.empty  # nothing to compare yet
     state.heads = {(1, 0): 0.0}
     w.runner.wait(120)
     assert w.runner.last_error is None and w.b.value == "scaled L1H0x0"
     scaled = w.frame[w.frame[C.CONDITION] == "scaled L1H0x0"]
-    assert (scaled[C.INTERVENTION] == "scale L1H0x0.0").all() and w.message.value == ""
+    assert (scaled[C.INTERVENTION] == "scale L1H0x0.0").all() and w.note.value == ""
 
 
 def test_from_a_ready_frame_of_two_models(model):
@@ -91,8 +91,9 @@ def test_from_a_ready_frame_of_two_models(model):
     w = ChainWidget(frame=frame)
     assert w.comparison.disabled and (w.a.value, w.b.value) == ("one", "two")
     assert len(item_traces(w)[1].x) == 5
-    with pytest.raises(ValueError, match="give a model and items"):
-        ChainWidget()
+    assert "rows = frame" in w.code() and "chain_means(rows)" in w.code()  # code from the frame given
+    empty = ChainWidget()  # a dashboard builds views before the model is loaded: empty, nothing runs
+    assert empty.condition == "empty" and not empty.runner.busy and empty.code() == ""
 
 
 def test_figures_are_pure_functions_with_fixed_traces():

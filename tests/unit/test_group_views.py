@@ -117,6 +117,8 @@ def test_dashboard_shows_code_for_a_benchmark(tiny, hub):
     assert [i.metadata["subject"] for i in d.data.items]
     assert ("mmlu · config all · split test · 4 of 285 items · k = 4 · 3 invalid skipped (e.g. 'item-286': "
             "choices 2 and 3 are both") in html.unescape(d.data.status.value)
+    w = d.build(view("permutation"))
+    w.runner.wait(60)
     code = d.code_for(view("permutation"))
     ast.parse(code)
     assert f"explorer.load_items({str(hub['mmlu'])!r}, config='all', split='test', n=4, seed=0)" in code

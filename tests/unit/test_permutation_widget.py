@@ -46,7 +46,7 @@ def test_first_run_fills_figures(widget, tiny):
     assert np.asarray(grid.z)[1][2] == pred[("de", grid.x[2])]
     assert widget.accuracy_fig.data[0].y[0] == pytest.approx(s["accuracy"])
     assert "A-bias" in widget.headline.value
-    assert f"circular <b>{s['circular_accuracy']:.2f}</b>" in widget.headline.value
+    assert f"circular</abbr> <b>{s['circular_accuracy']:.2f}</b>" in widget.headline.value
 
 
 def test_controls_change_figures(widget):
@@ -85,7 +85,7 @@ def test_streams_partial_results_and_cancels_stale_work(tiny):
     w = PermutationWidget(tiny, ITEMS, state=state, chunk_size=2, run=False)
     seen = []
     original = w._show
-    w._show = lambda frame: (seen.append(frame[C.ITEM_ID].nunique()), original(frame))
+    w._show = lambda frame, spec, final: (seen.append(frame[C.ITEM_ID].nunique()), original(frame, spec, final))
     w.run()
     w.runner.wait(60)
     assert seen == [2, 4, 5]  # one update per chunk of items, then the final one

@@ -126,3 +126,28 @@ def test_unfinished_runs_show_what_they_hold_and_head_runs_say_why_not(tiny, tmp
     view = RunView(tmp_path / "nothing-here")
     view.runner.wait(60)
     assert "is not a run folder" in view.info.value
+
+
+def test_given_rows_views_show_code_that_reproduces_them(tiny, tmp_path):
+    """Views of given rows (frame=) print the numbers they show from the expression that loads the rows."""
+    from tests.snippets import close, run_snippets
+    from widgets.attentiveness import AttentivenessWidget
+    from widgets.permutation import PermutationWidget
+
+    perm = permutation_probe(tiny, ITEMS, orders="cyclic", cache=None)
+    att = attentiveness(tiny, ITEMS, ["letters", "cloze"], shots=[0, 1], seeds=[0, 1], pool=POOL, cache=None)
+    att = att[~((att[C.FORMAT] == "cloze") & (att[C.SHOTS] == 1))]  # a run without one of the combinations
+    perm.to_parquet(tmp_path / "perm.parquet")
+    att.to_parquet(tmp_path / "att.parquet")
+    order = PermutationWidget(frame=perm, frame_code="pd.read_parquet('perm.parquet')", n_boot=0)
+    attentive = AttentivenessWidget(frame=att, frame_code="pd.read_parquet('att.parquet')")
+    assert order.shown.heads == {} and "permutation_probe" not in order.code()
+    attentive.format.value, attentive.shots.value = "cloze", 1  # not in the rows: cleared, and says why
+    assert attentive.condition == "error" and "no cloze prompts with 1 demonstrations" in attentive.note.value
+    assert attentive.code() == "" and not attentive.bars_fig.data[0].x
+    attentive.format.value = "letters"
+    assert attentive.condition == "fresh" and "'letters'" in attentive.code() and "== 1)" in attentive.code()
+    views = {"order": order, "attentiveness": attentive}
+    ran = run_snippets({k: v.code() for k, v in views.items()}, tmp_path, {})
+    for key, view in views.items():
+        close(view.shown_numbers(), ran[key], key)

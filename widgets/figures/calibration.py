@@ -44,8 +44,9 @@ def reliability_figure(rel: pd.DataFrame, *, group: str | None = None, title: st
                              "<extra>" + name + "</extra>"), row=2, col=1)
     if smooth is not None:
         add_smooth_curves(fig, smooth, group=group)
-    fig.update_layout(title=title or "Reliability diagram", barmode="overlay", height=480, width=620,
-                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(title=dict(text=title or "Reliability diagram", y=0.98, yanchor="top"), barmode="overlay",
+                      height=500, margin=dict(l=60, r=20, t=95, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, xanchor="left"))
     fig.update_xaxes(range=[0, 1.01], row=1, col=1)
     fig.update_xaxes(range=[0, 1.01], title_text="confidence", row=2, col=1)
     fig.update_yaxes(range=[-0.02, 1.02], title_text="accuracy", row=1, col=1)

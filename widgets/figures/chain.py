@@ -64,17 +64,18 @@ def link_scatter_figure(frame: pd.DataFrame, a: str, b: str, *, agreement: pd.Da
                       row=1, col=n)
     fig.update_xaxes(title_text=a or "A")
     fig.update_yaxes(title_text=b or "B", col=1)
-    fig.update_layout(title=f"Item by item: {b} against {a} at each link (click an item)", height=340,
-                      width=1250, margin=dict(l=50, r=20, t=90, b=50))
+    fig.update_layout(title=f"Item by item: {b} against {a} at each link (click an item)", height=360,
+                      margin=dict(l=50, r=20, t=95, b=50))
+    fig.update_annotations(font_size=11)
     return fig
 
 
 def agreement_figure(agreement: pd.DataFrame) -> go.Figure:
     """Along the chain: Spearman and Pearson correlation of the two conditions over items, and the
     share of items whose change has the same direction as at the first link."""
-    fig = go.Figure(layout=dict(title="Where the items stop agreeing", height=320, width=520, yaxis_range=[-1, 1.05],
+    fig = go.Figure(layout=dict(title="Where the items stop agreeing", height=360, yaxis_range=[-1, 1.05],
                                 yaxis_title="over items", margin=dict(l=50, r=20, t=40, b=40),
-                                legend=dict(orientation="h", y=-0.2)))
+                                xaxis=dict(automargin=True), legend=dict(orientation="h", y=-0.3)))
     rows = agreement if agreement is not None else pd.DataFrame(columns=C.CHAIN_AGREEMENT_COLUMNS)
     x = [TITLES[l] for l in rows[C.LINK]]
     for col, name, dash in ((C.SPEARMAN, "Spearman ρ", "solid"), (C.PEARSON, "Pearson r", "dot"),

@@ -18,8 +18,9 @@ def group_bars(table: pd.DataFrame, group: str | None, metric: str, pooled: floa
     """One bar per row of ``table`` (its ``group`` column as labels, ``metric`` as height, ``count`` in
     the hover) and a dashed line at the ``pooled`` value over all items. Always two traces."""
     fig = go.Figure(layout=dict(title=title or (f"{metric} by {group}" if group else "choose a group"), height=340,
-                                yaxis_title=metric, margin=dict(t=40, b=90, l=50, r=10), xaxis=dict(automargin=True),
-                                legend=dict(orientation="h", y=1.1)))
+                                yaxis_title=metric, margin=dict(t=70, b=40, l=50, r=10), xaxis=dict(automargin=True),
+                                # legend just above the plot at the right, under the title (no overlap)
+                                legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)))
     shown = table if group and not table.empty else pd.DataFrame(columns=[group or "group", metric, count])
     labels = [NONE_LABEL if pd.isna(v) else str(v) for v in shown[group or "group"]]
     values = [None if v is None or pd.isna(v) else float(v) for v in shown[metric]]

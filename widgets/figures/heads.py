@@ -22,8 +22,8 @@ def attribution_heatmap(mean: pd.DataFrame, *, selected: tuple[int, int] | None 
                         title: str = "Direct logit attribution, target - foil (click a head)") -> go.Figure:
     """Layer x head map of ``attribution`` (diverging at 0: blue pushes to the target, red to the
     foil) with the selected head outlined. Trace 0 is the heatmap, trace 1 the selection marker."""
-    fig = go.Figure(layout=dict(title=title, height=520, xaxis_title="head", yaxis_title="layer",
-                                margin=dict(t=40, b=40, l=50, r=10), xaxis=dict(dtick=1)))
+    fig = go.Figure(layout=dict(title=title, height=560, xaxis_title="head", yaxis_title="layer",
+                                margin=dict(t=50, b=50, l=55, r=20), xaxis=dict(dtick=1)))
     if mean.empty:
         z, layers, heads = np.zeros((0, 0)), [], []
     else:
@@ -31,7 +31,8 @@ def attribution_heatmap(mean: pd.DataFrame, *, selected: tuple[int, int] | None 
         z, layers, heads = grid.to_numpy(float), grid.index.tolist(), grid.columns.tolist()
     bound = float(np.abs(z).max()) if z.size else 1.0
     fig.add_heatmap(z=z, x=heads, y=layers, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
-                    colorbar=dict(title="logit diff"),
+                    colorbar=dict(title=dict(text="target −<br>foil logit", side="top"), thickness=14, len=0.9,
+                                  tickformat=".2g"),
                     hovertemplate="layer %{y} head %{x}<br>attribution %{z:.3f}<extra></extra>")
     sel_x, sel_y = ([selected[1]], [selected[0]]) if selected is not None else ([], [])
     fig.add_scatter(x=sel_x, y=sel_y, mode="markers", hoverinfo="skip", showlegend=False,

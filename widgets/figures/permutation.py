@@ -64,7 +64,7 @@ def prediction_grid_figure(frame: pd.DataFrame) -> go.Figure:
 def accuracy_figure(summary: dict | None) -> go.Figure:
     """Accuracy per prompt, averaged over orders, and before/after PriDe on the same items."""
     fig = go.Figure(layout=dict(title="Accuracy before and after debiasing", height=320, yaxis_range=[0, 1],
-                                margin=dict(t=40, b=40, l=50, r=10)))
+                                margin=dict(t=40, b=40, l=50, r=10), legend=dict(orientation="h", y=-0.2)))
     names = ["per prompt", "order-averaged", "PriDe: before", "PriDe: after"]
     keys = ["accuracy", "order_avg_accuracy", "pride_accuracy_before", "pride_accuracy"]
     values = [None if not summary else summary.get(key) for key in keys]

@@ -1,0 +1,41 @@
+"""Head-probe records from multiple-choice items, so the head probe can run on the data every other probe
+uses: the item's lettered prompt, the gold label as the target, and as the foil the label of the wrong
+choice the model itself ranks highest (its strongest rival, read from the model as given, before any
+intervention). Items without a gold answer cannot give a target and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from explorer import columns as C
+from explorer.items.item import Item
+from explorer.models.handle import LoadedModel
+from explorer.probes.choices import score_choices
+from explorer.probes.counterfactual import Counterfactual
+from explorer.prompts.format import PromptFormat, get_format
+from explorer.scoring.progress import ProgressFn
+
+
+def item_contrasts(model: LoadedModel, items: Sequence[Item], fmt: str | PromptFormat = "letters", *,
+                   progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None
+                   ) -> list[Counterfactual]:
+    """One record per item with a gold answer: ``prompt`` the item in ``fmt`` (a format that scores
+    labels), ``target`` the gold label, ``foil`` the label of the most probable wrong choice; ``id`` the
+    item's id, ``metadata`` the item's plus ``gold`` and ``rival`` (the choices' texts)."""
+    fmt = get_format(fmt)
+    if not fmt.scores_labels:
+        raise ValueError(f"item contrasts compare label tokens; format {fmt.style!r} scores no labels "
+                         "(use letters, numbers or lower)")
+    gold = [i for i in items if i.answer is not None]
+    if not gold:
+        return []
+    frame = score_choices(model, gold, fmt, progress=progress, cancel=cancel)
+    records = []
+    for item in gold:
+        rows = frame[frame[C.ITEM_ID] == item.id]
+        right = rows[rows[C.IS_GOLD].astype(bool)].iloc[0]
+        rival = rows[~rows[C.IS_GOLD].astype(bool)].sort_values(C.PROB, ascending=False, kind="stable").iloc[0]
+        records.append(Counterfactual(item.id, str(right[C.PROMPT]), str(right[C.LABEL]), str(rival[C.LABEL]),
+                                      metadata={**item.metadata, "gold": right[C.CHOICE], "rival": rival[C.CHOICE]}))
+    return records
