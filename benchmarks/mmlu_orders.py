@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=["lm-explorer", "lm-eval", "plain"])
     parser.add_argument("--lm-eval-venv", type=Path, default=ROOT / ".cache" / "lm-eval-venv")
     parser.add_argument("--setup-lm-eval", action="store_true", help="create the lm-eval venv if missing")
-    parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "bench-mmlu-orders")
+    parser.add_argument("--out", type=lambda p: Path(p).resolve(), default=ROOT / ".cache" / "bench-mmlu-orders")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
