@@ -19,7 +19,7 @@ from transformers import DynamicCache
 
 from explorer.models.handle import LoadedModel
 from explorer.scoring.masks import tree_masks
-from explorer.scoring.plan import Row, schedule
+from explorer.scoring.plan import Row, padded, schedule
 from explorer.scoring.segments import Segment
 from explorer.scoring.trie import Node, build_tree
 
@@ -86,8 +86,8 @@ def forward_tree(
                 del pending[r]
                 yield r, torch.stack(gathered.pop(r))  # type: ignore[arg-type]
         if on_batch is not None:
-            on_batch(BatchStats(rows=len(batch), tokens=len(batch) * max(r.size for r in batch),
-                                past=len(batch) * max(r.past_len for r in batch),
+            tokens, past = padded(batch)
+            on_batch(BatchStats(rows=len(batch), tokens=tokens, past=past,
                                 held=sum(t[0].shape[3] for t in kv.values())))
 
 

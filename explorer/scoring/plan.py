@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from explorer.scoring.segments import Segment, plan_segments, subtree_sizes, waves
-from explorer.scoring.trie import Node, build_tree
+from explorer.scoring.trie import Node, build_tree, shared_length
 
 
 @dataclass(eq=False)
@@ -52,6 +52,11 @@ def pack_rows(wave: list[Segment], *, max_tokens: int) -> list[Row]:
     return [row for rows in groups.values() for row in rows]
 
 
+def padded(batch: list[Row]) -> tuple[int, int]:
+    """What a forward pass of ``batch`` computes: (own tokens, past slots), each rows x the longest."""
+    return len(batch) * max(r.size for r in batch), len(batch) * max(r.past_len for r in batch)
+
+
 def batches(rows: list[Row], *, token_budget: int, max_rows: int, max_waste: float = 0.1) -> list[list[Row]]:
     """Cut rows into batches: sorted by length, a batch grows while its padded size
     (rows x (longest past + longest row)) fits ``token_budget``, it has at most ``max_rows`` rows,
@@ -87,22 +92,13 @@ def chunks(ordered: Sequence[Sequence[int]], max_tokens: int) -> Iterator[slice]
     least one sequence."""
     start, tokens = 0, 0
     for i, seq in enumerate(ordered):
-        new = len(seq) - (_shared(ordered[i - 1], seq) if i > start else 0)
+        new = len(seq) - (shared_length(ordered[i - 1], seq) if i > start else 0)
         if i > start and tokens + new > max_tokens:
             yield slice(start, i)
             start, tokens, new = i, 0, len(seq)
         tokens += new
     if start < len(ordered):
         yield slice(start, len(ordered))
-
-
-def _shared(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,8 @@ def count_tokens(sequences: Sequence[Sequence[int]], *, batch_size: int, token_b
         tops = build_tree(ordered[part], [[len(s) - 1] for s in ordered[part]])
         tree += sum(len(n.tokens) for n in subtree_sizes(tops))
         for batch in schedule(tops, batch_size=batch_size, token_budget=token_budget, segment_tokens=segment_tokens):
-            computed += len(batch) * max(r.size for r in batch)
-            past += len(batch) * max(r.past_len for r in batch)
+            own, slots = padded(batch)
+            computed += own
+            past += slots
             forwards += 1
     return TokenCounts(sum(len(s) for s in sequences), tree, computed, past, forwards)

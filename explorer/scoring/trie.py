@@ -61,7 +61,7 @@ def _insert(root: Node, seq: list[int]) -> None:
         if child is None:
             node.children[seq[i]] = Node(tokens=seq[i:], parent=node, start=i)
             return
-        n = _common(child.tokens, seq, i)
+        n = shared_length(child.tokens, seq, i)
         if n < len(child.tokens):  # split child at n: child keeps the head, a new node the tail
             tail = Node(tokens=child.tokens[n:], parent=child, start=child.start + n, children=child.children)
             for grandchild in tail.children.values():
@@ -70,7 +70,8 @@ def _insert(root: Node, seq: list[int]) -> None:
         node, i = child, i + n
 
 
-def _common(tokens: list[int], seq: list[int], i: int) -> int:
+def shared_length(tokens: Sequence[int], seq: Sequence[int], i: int = 0) -> int:
+    """How many of ``tokens`` equal ``seq`` from position ``i`` on."""
     n = 0
     while n < len(tokens) and i + n < len(seq) and tokens[n] == seq[i + n]:
         n += 1
@@ -85,11 +86,3 @@ def _locate(root: Node, seq: Sequence[int], p: int) -> Node:
             return node
         i = node.end
 
-
-def levels(tops: list[Node]) -> list[list[Node]]:
-    """Nodes grouped by depth: a node's parent is always in the level before it."""
-    out, current = [], tops
-    while current:
-        out.append(current)
-        current = [c for n in current for c in n.children.values()]
-    return out

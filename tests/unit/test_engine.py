@@ -16,7 +16,7 @@ from explorer.interventions import add_hook
 from explorer.items import Item
 from explorer.prompts import DEFAULT_FORMAT, label_token_ids
 from explorer.scoring import ResultCache, score_continuations, score_next_token
-from explorer.scoring.trie import build_tree, levels
+from explorer.scoring.trie import build_tree
 from tests.tiny import tiny_model
 
 ITEM = Item(id="fr", question="What is the capital of France?", choices=("Paris", "Berlin", "Rome", "Madrid"),
@@ -39,7 +39,7 @@ def test_trie_shares_prefixes_and_locates_positions():
     seqs = [[1, 2, 3, 4], [1, 2, 5], [1, 2, 3, 4], [1, 2]]
     tops = build_tree(seqs, [[3], [2], [1, 3], [1]])
     assert len(tops) == 1 and tops[0].tokens == [1, 2]
-    lv = levels(tops)
+    lv = [tops, [c for n in tops for c in n.children.values()]]  # the nodes by depth
     assert [sorted(n.tokens for n in level) for level in lv] == [[[1, 2]], [[3, 4], [5]]]
     reads = {r: (n.start, off) for level in lv for n in level for r, _, off in n.reads}
     assert reads[1] == (2, 0) and reads[3] == (0, 1)
