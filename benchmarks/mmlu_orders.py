@@ -7,6 +7,8 @@ lm-evaluation-harness 0.4.13 and a length-sorted plain transformers loop, same p
 Each contender runs as one whole process, started as a user starts it, timed (wall) and measured
 (peak RSS of the process; peak GPU memory where CUDA is used):
   lm-explorer  ``lm-explorer permutation --data ITEMS --orders all`` with a fresh, empty result cache
+  lm-explorer-mkl  the same with ``LM_EXPLORER_ONEDNN=0``: linear layers on PyTorch's default (MKL)
+               kernels, to tell the prefix tree's share of the speed from oneDNN's (kernels.py)
   lm-eval      ``python -m lm_eval --model hf`` on a custom task of exactly these prompts (lmeval.py;
                --setup-lm-eval makes its side venv), batch size 32, the same dequantised model folder
   plain        plain.py: shortest prompts first, batches of 32, left padding, full logits
@@ -107,7 +109,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="rounds of the three whole processes")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of every contender (default: "
                         "torch's own choice); 1 steadies ratios on a machine other jobs share")
-    parser.add_argument("--only", nargs="*", default=["lm-explorer", "lm-eval", "plain"])
+    parser.add_argument("--only", nargs="*", default=["lm-explorer", "lm-explorer-mkl", "lm-eval", "plain"])
     parser.add_argument("--lm-eval-venv", type=Path, default=ROOT / ".cache" / "lm-eval-venv")
     parser.add_argument("--setup-lm-eval", action="store_true", help="create the lm-eval venv if missing")
     parser.add_argument("--out", type=lambda p: Path(p).resolve(), default=ROOT / ".cache" / "bench-mmlu-orders")
@@ -144,10 +146,11 @@ def main() -> None:
     if args.threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(args.threads)
     commands = {
-        "lm-explorer": lambda d: [sys.executable, "explorer.cli.main", "permutation", "--data", str(items_file),
+        **{name: lambda d: [sys.executable, "explorer.cli.main", "permutation", "--data", str(items_file),
                                   "--orders", "all", "--batch-size", str(args.batch_size), "--out",
                                   str(d / "rows.parquet"), "--summary", str(d / "summary.json"),
-                                  *(["--model", args.model] if args.model else [])],
+                                  *(["--model", args.model] if args.model else [])]
+           for name in ("lm-explorer", "lm-explorer-mkl")},
         "lm-eval": lambda d: [str(python), "lm_eval", *lmeval.arguments(
             task, model_dir, d / "lm-eval", device=args.device, batch_size=args.batch_size)],
         "plain": lambda d: [sys.executable, "plain", "--model-dir", model_dir, "--prompts",
@@ -161,16 +164,20 @@ def main() -> None:
         runs = {}
         for name in order:
             run_env = {**env, "LM_EXPLORER_RESULTS": str(folder / name / "results.sqlite"),  # fresh caches
-                       "HF_DATASETS_CACHE": str(folder / name / "datasets")}
+                       "HF_DATASETS_CACHE": str(folder / name / "datasets"),
+                       **({"LM_EXPLORER_ONEDNN": "0"} if name == "lm-explorer-mkl" else {})}
             runs[name] = run(name, commands[name](folder / name), run_env, folder / name)
             runs[name]["load"] = os.getloadavg()[0]
             got = runs[name]
             gpu = f"  GPU {got['gpu_gb']:.2f} GB" if got["gpu_gb"] else ""
-            print(f"round {r} {name:<12} {got['seconds']:7.1f} s  peak RSS {got['rss_gb']:5.2f} GB{gpu}  "
+            print(f"round {r} {name:<15} {got['seconds']:7.1f} s  peak RSS {got['rss_gb']:5.2f} GB{gpu}  "
                   f"(load average {got['load']:.1f})", flush=True)
         if "lm-eval" in runs and "lm-explorer" in runs:
             print(f"round {r} lm-explorer is {runs['lm-eval']['seconds'] / runs['lm-explorer']['seconds']:.2f}x "
                   f"lm-eval's speed, peak memory {runs['lm-explorer']['rss_gb'] / runs['lm-eval']['rss_gb']:.2f}x")
+        if "lm-explorer-mkl" in runs and "lm-eval" in runs:
+            ratio = runs["lm-eval"]["seconds"] / runs["lm-explorer-mkl"]["seconds"]
+            print(f"round {r} lm-explorer on MKL linears is {ratio:.2f}x lm-eval's speed")
         if "plain" in runs and "lm-explorer" in runs:
             print(f"round {r} lm-explorer is {runs['plain']['seconds'] / runs['lm-explorer']['seconds']:.2f}x "
                   f"the plain loop's speed, peak memory {runs['lm-explorer']['rss_gb'] / runs['plain']['rss_gb']:.2f}x")
@@ -197,6 +204,10 @@ def agree(folder: Path, prompts: list[str], answers: list[int], which: set[str])
     mine = np.stack([ours[p] for p in prompts])
     gold = np.array(answers)
     out["accuracy lm-explorer"] = float((mine.argmax(1) == gold).mean())
+    if "lm-explorer-mkl" in which:
+        rows = pd.read_parquet(folder / "lm-explorer-mkl" / "rows.parquet").sort_values(C.POSITION)
+        by = {p: g[C.LOGPROB].to_numpy() for p, g in rows.groupby(C.PROMPT, sort=False)}
+        out["max |dlogp| lm-explorer-mkl"] = float(np.abs(np.stack([by[p] for p in prompts]) - mine).max())
     if "plain" in which:
         theirs = np.load(folder / "plain" / "plain.npy")
         out["accuracy plain"] = float((theirs.argmax(1) == gold).mean())

@@ -18,6 +18,7 @@ import torch
 from transformers import DynamicCache
 
 from explorer.models.handle import LoadedModel
+from explorer.scoring.kernels import fast_linears
 from explorer.scoring.masks import tree_masks
 from explorer.scoring.plan import Row, padded, schedule
 from explorer.scoring.segments import Segment
@@ -28,7 +29,9 @@ from explorer.scoring.trie import Node, build_tree
 KV = list[torch.Tensor]
 
 TOKEN_BUDGET = 8192  # default padded tokens (past + own) per forward pass
-SEGMENT_TOKENS = 512  # default longest row of packed segments
+# Default longest row of packed segments. A dense tree mask computes every query-key pair of a row,
+# so shorter rows waste less attention; 256 measured fastest (benchmarks/RESULTS.md, issue 16).
+SEGMENT_TOKENS = 256
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,9 @@ def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list
 
     past = _padded_past(batch, kv, p_max) if p_max else None  # per layer [2, n, kv_heads, p_max, head_dim]
     cache = DynamicCache(ddp_cache_data=[(layer[0], layer[1]) for layer in past] if past is not None else None)
-    out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask,
-                             position_ids=position_ids.to(device), cache=cache, use_cache=True)
+    with fast_linears():
+        out = parts.base_model()(input_ids=input_ids.to(device), attention_mask=mask,
+                                 position_ids=position_ids.to(device), cache=cache, use_cache=True)
     hidden = out.last_hidden_state  # [n, t_max, d_model], already final-normalised
     del past
 
@@ -138,7 +142,8 @@ def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list
         return []
     at = hidden.device  # the last block's device under a device_map
     picked = hidden[torch.tensor(rows, device=at), torch.tensor(offsets, device=at)]  # [m, d_model]
-    logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
+    with fast_linears():
+        logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from explorer.scoring.segments import Segment, plan_segments, subtree_sizes, waves
 from explorer.scoring.trie import Node, build_tree, shared_length
 
+# Padding a batch may add, as a share of its computed tokens. The linear layers run at the CPU's
+# peak, so every padded token costs as much as a real one, while one more forward pass costs little.
+MAX_WASTE = 0.03
+
 
 @dataclass(eq=False)
 class Row:
@@ -57,7 +61,7 @@ def padded(batch: list[Row]) -> tuple[int, int]:
     return len(batch) * max(r.size for r in batch), len(batch) * max(r.past_len for r in batch)
 
 
-def batches(rows: list[Row], *, token_budget: int, max_rows: int, max_waste: float = 0.1) -> list[list[Row]]:
+def batches(rows: list[Row], *, token_budget: int, max_rows: int, max_waste: float = MAX_WASTE) -> list[list[Row]]:
     """Cut rows into batches: sorted by length, a batch grows while its padded size
     (rows x (longest past + longest row)) fits ``token_budget``, it has at most ``max_rows`` rows,
     and padding stays under ``max_waste`` of its computed tokens. A row over the budget runs alone."""
