@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -64,8 +65,10 @@ def sample(n: int, *, n_subjects: int = 10, seed: int = 0) -> list[Item]:
 
 
 def run(name: str, cmd: list[str], env: dict[str, str], folder: Path) -> dict:
-    """One whole process: wall seconds, peak RSS (GB) and peak GPU memory (GB); its output in a log."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """One whole process in a fresh ``folder`` (its result cache lives there: what an earlier run left
+    is removed first): wall seconds, peak RSS (GB) and peak GPU memory (GB); its output in a log."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     peak = folder / f"{name}.gpu"
     cmd = [cmd[0], str(HERE / "child.py"), str(peak), *cmd[1:]]
     with open(folder / f"{name}.log", "w") as log:
