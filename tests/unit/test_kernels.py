@@ -42,6 +42,23 @@ def test_inside_the_block_linear_is_onednn_and_outside_it_is_as_before():
 
 
 @needs_onednn
+@pytest.mark.parametrize("shape", ["1d", "empty", "4d", "transposed", "expanded", "transposed weight"])
+def test_any_input_layout_gives_linear(shape):
+    g = torch.Generator().manual_seed(3)
+    w, b = torch.randn(8, 6, generator=g), torch.randn(8, generator=g)
+    x = {"1d": torch.randn(6, generator=g), "empty": torch.randn(0, 6, generator=g),
+         "4d": torch.randn(2, 3, 4, 6, generator=g),
+         "transposed": torch.randn(6, 5, 3, generator=g).transpose(0, 2),
+         "expanded": torch.randn(1, 6, generator=g).expand(4, 6),
+         "transposed weight": torch.randn(3, 6, generator=g)}[shape]
+    if shape == "transposed weight":
+        w = w.t().contiguous().t()
+    with torch.inference_mode(), fast_linears(enabled=True):
+        got = F.linear(x, w, b)
+    torch.testing.assert_close(got, F.linear(x, w, b), rtol=1e-5, atol=1e-5)
+
+
+@needs_onednn
 def test_what_onednn_does_not_take_passes_through_unchanged():
     x, w, b = _operands(1)
     with fast_linears(enabled=True):
