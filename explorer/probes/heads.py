@@ -30,6 +30,7 @@ from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
 
@@ -97,6 +98,7 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
                 keep(parts.layers()[l], store("in", l, arg=True), pre=True)
                 keep(parts.layers()[l], store("out", l))
         keep(parts.final_norm(), store("resid", 0, arg=True), pre=True)
+        stack.enter_context(fast_linears())
         out = parts.base_model()(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
                                  position_ids=positions.to(model.device))
     stacked = lambda k: torch.stack([seen[k][l] for l in range(parts.n_layers)], 1)  # noqa: E731

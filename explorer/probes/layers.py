@@ -25,6 +25,7 @@ from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import ProgressFn, check_cancel
 from explorer.scoring.targets import target_tokens
 
@@ -94,8 +95,9 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     for row, ids in enumerate(encoded):
         input_ids[row, : len(ids)] = torch.tensor(ids)
         mask[row, : len(ids)] = 1
-    out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
-                      logits_to_keep=1)
+    with fast_linears():
+        out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
+                          logits_to_keep=1)
     hidden = out.hidden_states  # n_layers + 1 tensors [batch, tokens, d_model]; the last is final-normed
     last = torch.tensor(lengths) - 1
     rows = torch.arange(len(encoded))

@@ -24,6 +24,7 @@ from explorer.interventions.heads import Head, scale_heads_per_row, validate_hea
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.probes.heads import encode_batch
+from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
 
@@ -44,7 +45,8 @@ def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors:
     ids, mask, positions = encode_batch(model, prompts)
     reps = len(factors)
     row_factors = torch.tensor(factors, dtype=torch.float32).repeat_interleave(len(prompts))  # [F * n]
-    with scale_heads_per_row(model, heads, row_factors, description=f"sweep {heads_label(heads)} per row"):
+    scaled = scale_heads_per_row(model, heads, row_factors, description=f"sweep {heads_label(heads)} per row")
+    with scaled, fast_linears():
         out = parts.base_model()(input_ids=ids.repeat(reps, 1).to(model.device),
                                  attention_mask=mask.repeat(reps, 1).to(model.device),
                                  position_ids=positions.repeat(reps, 1).to(model.device))

@@ -1,4 +1,4 @@
-"""Linear layers through oneDNN on x86 CPUs with AVX-512: the engine's forward passes, about 2.4x faster.
+"""Linear layers through oneDNN on CPUs with AVX-512: about 2.4x faster forward passes.
 
 PyTorch computes a float32 ``F.linear`` on the CPU with MKL's sgemm, and MKL keeps to its AVX2
 kernels on CPUs not made by Intel: on the project's 2-core AMD EPYC (Zen 5) it reaches about
@@ -7,7 +7,7 @@ reaches about 500 on the same shapes (benchmarks/RESULTS.md, issue 16). The line
 three quarters of the engine's time, all of it compute.
 
 :func:`fast_linears` routes float32 ``F.linear`` calls on the CPU through oneDNN inside a
-``with`` block. It is a thread-local function mode: it patches no module and no weight, holds no
+``with`` block: around the engine's forward passes and those of the heads, sweep and layer probes. It is a thread-local function mode: it patches no module and no weight, holds no
 copy of them, and ends with the block, so the model computes exactly as before outside it. The
 results are still float32 GEMMs, in another summation order: they differ from MKL's in the last
 bits (about 1e-6 relative), as any two BLAS libraries do. ``LM_EXPLORER_ONEDNN=0`` turns it off,
