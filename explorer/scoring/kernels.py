@@ -7,8 +7,9 @@ reaches about 500 on the same shapes (benchmarks/RESULTS.md, issue 16). The line
 three quarters of the engine's time, all of it compute.
 
 :func:`fast_linears` routes float32 ``F.linear`` calls on the CPU through oneDNN inside a
-``with`` block: around the engine's forward passes and those of the heads, sweep and layer probes. It is a thread-local function mode: it patches no module and no weight, holds no
-copy of them, and ends with the block, so the model computes exactly as before outside it. The
+``with`` block, around the forward passes of the engine and of the heads, sweep and layer
+probes. It is a thread-local function mode: it patches no module and no weight, holds no copy of
+them, and ends with the block, so the model computes exactly as before outside it. The
 results are still float32 GEMMs, in another summation order: they differ from MKL's in the last
 bits (about 1e-6 relative), as any two BLAS libraries do. ``LM_EXPLORER_ONEDNN=0`` turns it off,
 ``=1`` turns it on where the CPU has no AVX-512.
