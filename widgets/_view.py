@@ -72,8 +72,9 @@ class Spec:
 
 
 def given_code(frame: pd.DataFrame | None, frame_code: str | None, call: str) -> str:
-    """The expression "Show code" starts from for rows given to a view (``frame=``), empty when none were:
-    ``frame_code`` when the caller said how to load them, else a placeholder naming the argument."""
+    """The code "Show code" starts from for rows given to a view (``frame=``), empty when none were:
+    ``frame_code`` when the caller said how to load them (an expression, or import lines then one),
+    else a placeholder naming the argument."""
     if frame is None:
         return ""
     return frame_code or f"frame  # the rows passed as {call}(frame=...)"

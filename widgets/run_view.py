@@ -22,28 +22,33 @@ from widgets._runner import Job, Runner
 from widgets._state import SharedState
 
 
-def _permutation(rows: pd.DataFrame, state: SharedState) -> dict[str, Any]:
+def _permutation(rows: pd.DataFrame, state: SharedState, code: str) -> dict[str, Any]:
     from widgets.calibration import CalibrationWidget  # noqa: PLC0415
     from widgets.permutation import PermutationWidget  # noqa: PLC0415
 
-    return {"Order bias": PermutationWidget(frame=rows, state=state, n_boot=100),
-            "Calibration by order": CalibrationWidget(frame=rows, state=state)}
+    return {"Order bias": PermutationWidget(frame=rows, frame_code=code, state=state, n_boot=100),
+            "Calibration by order": CalibrationWidget(frame=rows, frame_code=code, state=state)}
 
 
-def _attentiveness(rows: pd.DataFrame, state: SharedState) -> dict[str, Any]:
+def _attentiveness(rows: pd.DataFrame, state: SharedState, code: str) -> dict[str, Any]:
     from widgets.attentiveness import AttentivenessWidget  # noqa: PLC0415
 
-    return {"Attentiveness": AttentivenessWidget(frame=rows, state=state)}
+    return {"Attentiveness": AttentivenessWidget(frame=rows, frame_code=code, state=state)}
 
 
-def _calibration(rows: pd.DataFrame, state: SharedState) -> dict[str, Any]:
+def _calibration(rows: pd.DataFrame, state: SharedState, code: str) -> dict[str, Any]:
     from widgets.calibration import CalibrationWidget  # noqa: PLC0415
 
-    return {"Calibration": CalibrationWidget(frame=rows, state=state)}
+    return {"Calibration": CalibrationWidget(frame=rows, frame_code=code, state=state)}
 
 
-# probe of a run -> its score-only views, by title
-RUN_VIEWS: dict[str, Callable[[pd.DataFrame, SharedState], dict[str, Any]]] = {
+def rows_code(folder: str | Path) -> str:
+    """What "Show code" loads a run's rows with: the same reader as the view, with pandas alone."""
+    return f"from explorer.distributed import RunFolder\n\nRunFolder({str(Path(folder).resolve())!r}).rows()"
+
+
+# probe of a run -> its score-only views, by title; each gets the rows and the code that loads them
+RUN_VIEWS: dict[str, Callable[[pd.DataFrame, SharedState, str], dict[str, Any]]] = {
     "permutation": _permutation, "attentiveness": _attentiveness, "calibration": _calibration}
 
 
@@ -77,7 +82,7 @@ class RunView:
             self.path.value = str(path)
         folder = RunFolder(self.path.value.strip())
 
-        def work(job: Job) -> tuple[Manifest, pd.DataFrame, list[str]]:
+        def work(job: Job) -> tuple[Manifest, pd.DataFrame, list[str], str]:
             job.progress(0, 1)
             manifest = folder.manifest()
             if manifest.probe not in RUN_VIEWS:
@@ -86,14 +91,14 @@ class RunView:
             rows = folder.rows()
             if rows.empty:
                 raise RunFolderError(f"{folder.path} holds no rows yet. Fix: let the run write some, then open it")
-            return manifest, rows, folder.problems(rows)
+            return manifest, rows, folder.problems(rows), rows_code(folder.path)
 
         return self.runner.start(work, on_result=self._show, on_error=self._error)
 
-    def _show(self, result: tuple[Manifest, pd.DataFrame, list[str]]) -> None:
-        manifest, rows, problems = result
+    def _show(self, result: tuple[Manifest, pd.DataFrame, list[str], str]) -> None:
+        manifest, rows, problems, code = result
         self.manifest, self.rows = manifest, rows
-        self.views = RUN_VIEWS[manifest.probe](rows, self.state)
+        self.views = RUN_VIEWS[manifest.probe](rows, self.state, code)
         model = manifest.model
         state = ("complete" if not problems else
                  f"<span style='color:#b00'>not finished: {html.escape(problems[0])}; showing the rows so far</span>")

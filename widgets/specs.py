@@ -29,6 +29,12 @@ def _pool(pool: Sequence[Item]) -> str:
     return f"pool = {items_literal(pool)}\n" if pool else "pool = []\n"
 
 
+def _given(code: str, name: str) -> str:
+    """``name = `` the rows a view was given, from ``code``: an expression, or lines (imports) then one."""
+    *before, expr = code.strip().splitlines()
+    return "".join(f"{line}\n" for line in before) + f"{name} = {expr}\n"
+
+
 def _print(expr: str) -> str:
     return f"headline = {expr}\nprint(json.dumps(headline, default=float))  # the numbers the view shows\n"
 
@@ -49,7 +55,7 @@ class AttentivenessSpec(Spec):
                 f"pool=pool)\n")
         imports = "from explorer.metrics import summarize_attentiveness\n"
         if self.given:
-            start = (f"import json\n\nimport pandas as pd\n\n{imports}\nrows = {self.given}\n"
+            start = (f"import json\n\nimport pandas as pd\n\n{imports}\n{_given(self.given, 'rows')}"
                      f"rows = rows[(rows[{C.FORMAT!r}] == {self.fmt!r}) & (rows[{C.SHOTS!r}] == {self.shots})]\n"
                      f"rows = rows[rows[{C.SEED!r}] == rows[{C.SEED!r}].min()].reset_index(drop=True)\n")
         else:
@@ -89,7 +95,7 @@ class PermutationSpec(Spec):
                  f".set_index({self.group!r})[{self.metric!r}].items()}}\n" if self.group else "")
         imports = "from explorer.metrics import group_table, summarize_permutation\n"
         if self.given:
-            start = f"import json\n\nimport pandas as pd\n\n{imports}\nrows = {self.given}\n"
+            start = f"import json\n\nimport pandas as pd\n\n{imports}\n{_given(self.given, 'rows')}"
         else:
             start = (self.setup.code() + imports + "from explorer.probes import permutation_probe\n\n"
                      + _pool(self.pool) + under(self.heads, work))
@@ -158,7 +164,7 @@ class CalibrationSpec(Spec):
         by = [self.group] if self.group else []
         if self.given:
             start = ("import json\n\nimport pandas as pd\n\nfrom explorer.probes import recalibrated, summarize\n\n"
-                     f"frame = {self.given}\n")
+                     + _given(self.given, "frame"))
         else:
             work = (f"frame = pd.concat([score_choices(model, items, fmt) for fmt in {list(self.formats)!r}], "
                     "ignore_index=True)\n")
@@ -195,7 +201,7 @@ class ChainSpec(Spec):
                             "agreement['spearman']))}"))
         if self.given:
             return ("import json\n\nfrom explorer.metrics import chain_agreement, chain_means\n\n"
-                    f"rows = {self.given}\n" + numbers)
+                    + _given(self.given, "rows") + numbers)
         spec = COMPARISONS[self.comparison]
         lines = ["from explorer.metrics import chain_agreement, chain_means",
                  "from explorer.probes import chain_conditions, chain_probe", "", _pool(self.pool).rstrip("\n")]

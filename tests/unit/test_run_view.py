@@ -151,3 +151,29 @@ def test_given_rows_views_show_code_that_reproduces_them(tiny, tmp_path):
     ran = run_snippets({k: v.code() for k, v in views.items()}, tmp_path, {})
     for key, view in views.items():
         close(view.shown_numbers(), ran[key], key)
+
+
+def test_show_code_of_a_run_reads_the_folder_and_prints_the_numbers_shown(tiny, tmp_path):
+    """Every view of an opened run has "Show code" that loads the run's rows from its folder (pandas
+    alone) and prints the numbers the view shows, with non-default controls."""
+    from tests.snippets import close, run_snippets
+
+    perm = permutation_probe(tiny, ITEMS, orders="cyclic", cache=None)
+    write_run(tmp_path / "perm", "permutation", perm, {"orders": "cyclic"})
+    att = attentiveness(tiny, ITEMS, ["letters", "cloze"], shots=[0, 1], seeds=[0, 1], pool=POOL, cache=None)
+    write_run(tmp_path / "att", "attentiveness", att,
+              {"formats": ["letters", "cloze"], "shots": [0, 1], "seeds": [0, 1], "pool": POOL})
+    cal = score_choices(tiny, ITEMS, "letters", cache=None)
+    write_run(tmp_path / "cal", "calibration", cal, {"fmt": "letters"})
+    views = {**{f"perm {k}": v for k, v in opened(tmp_path / "perm").views.items()},
+             **{f"att {k}": v for k, v in opened(tmp_path / "att").views.items()},
+             **{f"cal {k}": v for k, v in opened(tmp_path / "cal").views.items()}}
+    views["perm Calibration by order"].group.value = C.ORDER_ID
+    views["att Attentiveness"].format.value = "cloze"
+    views["cal Calibration"].bins.value = 3
+    codes = {k: v.code() for k, v in views.items()}
+    for key, code in codes.items():
+        assert "RunFolder(" in code and "placeholder" not in code and "frame  # the rows passed" not in code, key
+    ran = run_snippets(codes, tmp_path, {})
+    for key, view in views.items():
+        close(view.shown_numbers(), ran[key], key)
