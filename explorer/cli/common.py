@@ -62,12 +62,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "") -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "", data_help: str = DATA_HELP) -> None:
     """``--data``, ``--config``, ``--split``, ``--fields``, ``--limit``, ``--seed``, ``--invalid``:
     what every probe command reads its items with (:func:`load_data`). ``seed_help`` says what else
-    the command draws with ``--seed``."""
+    the command draws with ``--seed``; ``data_help`` what else ``--data`` takes."""
     group = parser.add_argument_group("data")
-    group.add_argument("--data", required=True, help=DATA_HELP)
+    group.add_argument("--data", required=True, help=data_help)
     group.add_argument("--config", default=None, help="the dataset's config, e.g. ARC-Challenge or all")
     group.add_argument("--split", default=None, help="the dataset's split (default: test, else its only split)")
     group.add_argument("--fields", type=_fields, default=None, help="map item fields to other columns: "

@@ -2,8 +2,9 @@
 
 ``OUT/`` holds the attribution rows (one unit per prompt: every layer x head); ``OUT/known/`` the
 fact check of ``--data capitals`` / ``--known-only`` (against the answers of all the records, as
-in-process); ``OUT/sweep/`` the scaling sweep of the strongest head each way (every factor of a
-prompt in one actor call). The summary is the in-process one, from these rows.
+in-process), or ``OUT/contrasts/`` the scoring that picks each multiple-choice item's foil;
+``OUT/sweep/`` the scaling sweep of the strongest head each way (every factor of a prompt in one
+actor call). The summary is the in-process one, from these rows.
 """
 
 from __future__ import annotations
@@ -15,23 +16,21 @@ from explorer import columns as C
 from explorer.cli.commands.heads import attribution_summary, report, strongest
 from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
 from explorer.distributed.folder import RunFolder
-from explorer.errors import ExplorerError
 from explorer.probes.counterfactual import Counterfactual
 
 KNOWN, SWEEP = "known", "sweep"
 
 
-def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, check_known: bool) -> int:
-    folder = run_folder(args.out)[0]
-    loaded = len(records)
-    if check_known:
-        known = distributed_rows(args, "known", records, {}, folder=folder / KNOWN)
-        keep = set(known.loc[known[C.KNOWN].astype(bool), C.PROMPT_ID])
-        records = [r for r in records if r.id in keep]
-    records = records[: args.limit] if args.limit else records
-    if not records:
-        raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
-                            "context. Fix: give prompts whose facts the model knows, or drop --known-only")
+def known_on_ray(args: argparse.Namespace, records: list[Counterfactual]) -> list[Counterfactual]:
+    """The records whose facts the model knows, checked by a distributed run in ``OUT/known``."""
+    known = distributed_rows(args, "known", records, {}, folder=run_folder(args.out)[0] / KNOWN)
+    keep = set(known.loc[known[C.KNOWN].astype(bool), C.PROMPT_ID])
+    return [r for r in records if r.id in keep]
+
+
+def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, n_loaded: int) -> int:
+    """Attribution and the sweep of the strongest heads over Ray, for records already chosen."""
+    folder, loaded = run_folder(args.out)[0], n_loaded
     frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": loaded})
     write_rows(frame, args)
     summary = attribution_summary(frame, args, model_name(args), n_loaded=loaded)

@@ -72,3 +72,17 @@ def test_heads_with_a_fact_check_and_a_sweep(tiny_folder, tmp_path):
     assert RunFolder(run / "sweep").manifest().complete
     assert main(["summarize", str(run), "--summary", str(tmp_path / "again.json")]) == 0
     close(json.loads((tmp_path / "again.json").read_text()), remote)
+
+
+def test_heads_on_multiple_choice_items(tiny_folder, tmp_path):
+    """Items over Ray: the contrasts come from a distributed scoring run in OUT/contrasts; the summary
+    equals the in-process one."""
+    data = save_jsonl(ITEMS, tmp_path / "items.jsonl")
+    common = ["heads", "--data", str(data), "--model", str(tiny_folder), "--alphas", "0,2", "--top", "2"]
+    assert main([*common, "--out", str(tmp_path / "attr.csv"), "--summary", str(tmp_path / "local.json")]) == 0
+    run = tmp_path / "run"
+    assert main([*common, "--out", str(run), "--summary", str(tmp_path / "ray.json"), "--ray", "local"]) == 0
+    local, remote = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "ray"))
+    close(remote, local)
+    assert len(RunFolder(run / "contrasts").rows()) == 4 * len(ITEMS)
+    assert remote["n_loaded"] == len(ITEMS) == remote["n_prompts"]
