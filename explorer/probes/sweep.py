@@ -24,6 +24,8 @@ from explorer.interventions.heads import Head, scale_heads_per_row, validate_hea
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.probes.heads import encode_batch
+from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
@@ -64,38 +66,58 @@ def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors:
 
 
 def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Sequence[Head],
-                factors: Sequence[float], *, batch_size: int = 64, progress: ProgressFn | None = None,
-                cancel: CancelToken | Callable[[], bool] | None = None) -> pd.DataFrame:
+                factors: Sequence[float], *, batch_size: int = 64, token_budget: int = TOKEN_BUDGET,
+                progress: ProgressFn | None = None, cancel: CancelToken | Callable[[], bool] | None = None
+                ) -> pd.DataFrame:
     """Per prompt x factor scores (``SWEEP_COLUMNS``) with ``heads`` scaled by each factor.
 
-    ``batch_size`` counts rows (prompts x factors) per forward pass; each pass holds every factor
-    for as many prompts as fit (at least one).
+    Each pass holds every factor for as many prompts as fit in ``batch_size`` rows (prompts x factors)
+    and ``token_budget`` padded tokens (at least one prompt); prompts of similar length go together
+    (shortest first), so long benchmark prompts do not pad short ones. Rows come back in data order.
     """
     heads = validate_heads(model, list(heads))
     factors = [float(a) for a in factors]
     if not factors:
         raise ValueError("no factors to sweep; pass e.g. [0, 1, 2]")
     targets, foils = answer_tokens(model.tokenizer, records)
-    per_pass = max(1, batch_size // len(factors))
     label = heads_label(heads)
-    frames = []
-    for start in range(0, len(records), per_pass):
+    lengths = [len(encode_prompt(model.tokenizer, r.prompt)) for r in records]
+    frames, done = [], 0
+    for chunk in _passes(lengths, len(factors), batch_size=batch_size, token_budget=token_budget):
         check_cancel(cancel)
-        chunk = records[start : start + per_pass]
-        sl = slice(start, start + len(chunk))
-        scores = _run(model, [r.prompt for r in chunk], heads, factors, targets[sl], foils[sl])
-        frame = pd.DataFrame({C.PROMPT_ID: [r.id for r in chunk] * len(factors), C.HEADS: label,
-                              C.FACTOR: np.repeat(factors, len(chunk)), **scores,
-                              C.TARGET: [r.target for r in chunk] * len(factors),
-                              C.FOIL: [r.foil for r in chunk] * len(factors)})
-        frames.append(frame)
+        scores = _run(model, [records[i].prompt for i in chunk], heads, factors, targets[chunk], foils[chunk])
+        frames.append(pd.DataFrame({
+            "_n": np.tile(chunk, len(factors)), C.PROMPT_ID: [records[i].id for i in chunk] * len(factors),
+            C.HEADS: label, C.FACTOR: np.repeat(factors, len(chunk)), **scores,
+            C.TARGET: [records[i].target for i in chunk] * len(factors),
+            C.FOIL: [records[i].foil for i in chunk] * len(factors)}))
+        done += len(chunk)
         if progress is not None:
-            progress(start + len(chunk), len(records))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=C.SWEEP_COLUMNS)
+            progress(done, len(records))
+    if not frames:
+        return pd.DataFrame(columns=C.SWEEP_COLUMNS)
+    frame = pd.concat(frames, ignore_index=True)
     frame[C.TARGET_WINS] = frame[C.LOGIT_DIFF] > 0
     order = {a: i for i, a in enumerate(factors)}
-    frame = frame.sort_values(C.FACTOR, key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    frame = frame.assign(_f=frame[C.FACTOR].map(order)).sort_values(["_f", "_n"], kind="stable", ignore_index=True)
     return frame[C.SWEEP_COLUMNS]
+
+
+def _passes(lengths: Sequence[int], n_factors: int, *, batch_size: int, token_budget: int) -> list[list[int]]:
+    """Prompt indices per forward pass: shortest first, a pass growing while its rows (prompts x
+    factors) fit ``batch_size`` and its padded tokens (rows x longest) fit ``token_budget``.
+
+    >>> _passes([5, 30, 10, 20], 2, batch_size=8, token_budget=100)
+    [[0, 2], [3], [1]]
+    """
+    out: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        rows = (len(out[-1]) + 1) * n_factors if out else 0
+        if out and rows <= batch_size and rows * lengths[i] <= token_budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
 def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -56,6 +56,28 @@ def test_all_factors_in_one_pass_when_they_fit(tiny):
         handle.remove()
 
 
+def test_passes_group_prompts_by_length_under_a_token_budget_and_rows_keep_data_order(tiny):
+    """Prompts of very different lengths run shortest first in passes sized by tokens; the rows come
+    back in data order with the numbers of one pass holding everything."""
+    from explorer.probes.counterfactual import Counterfactual
+
+    long = " ".join(["the capital of France is Paris ."] * 12)
+    records = [Counterfactual("long", long + " Q : What is the capital of France ? A :", "Rome", "Paris"),
+               *RECORDS, Counterfactual("longer", long + long + " A :", "Paris", "Rome")]
+    passes = []
+    handle = tiny.parts.base_model().register_forward_hook(lambda m, a, kw, o: passes.append(kw["input_ids"].shape),
+                                                          with_kwargs=True)
+    try:
+        split = sweep_heads(tiny, records, [(1, 1)], FACTORS, token_budget=400)
+    finally:
+        handle.remove()
+    together = sweep_heads(tiny, records, [(1, 1)], FACTORS, token_budget=10**6)
+    assert len(passes) > 2 and passes[0][1] < passes[-1][1]  # short prompts first, the longest last
+    assert all(rows * width <= 400 or rows == len(FACTORS) for rows, width in passes)
+    assert split[C.PROMPT_ID].tolist() == [r.id for r in records] * len(FACTORS)
+    pd.testing.assert_frame_equal(split, together, atol=1e-5)
+
+
 def test_summary_by_hand():
     frame = pd.DataFrame({C.HEADS: "L0H0", C.PROMPT_ID: ["a", "b", "c"] * 2, C.FACTOR: [1.0] * 3 + [0.0] * 3,
                           C.LOGIT_DIFF: [1.0, -2.0, 0.5, -1.0, -1.0, 4.0]})
