@@ -63,13 +63,15 @@ def _positive(text: str) -> int:
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, *, seed_help: str = "", data_help: str = DATA_HELP) -> None:
-    """``--data``, ``--config``, ``--split``, ``--fields``, ``--limit``, ``--seed``, ``--invalid``:
+    """``--data``, ``--config``, ``--split``, ``--revision``, ``--fields``, ``--limit``, ``--seed``, ``--invalid``:
     what every probe command reads its items with (:func:`load_data`). ``seed_help`` says what else
     the command draws with ``--seed``; ``data_help`` what else ``--data`` takes."""
     group = parser.add_argument_group("data")
     group.add_argument("--data", required=True, help=data_help)
     group.add_argument("--config", default=None, help="the dataset's config, e.g. ARC-Challenge or all")
     group.add_argument("--split", default=None, help="the dataset's split (default: test, else its only split)")
+    group.add_argument("--revision", default=None, help="a hub dataset's commit, tag or branch, so every run reads "
+                       "the same data (default: the newest)")
     group.add_argument("--fields", type=_fields, default=None, help="map item fields to other columns: "
                        "question=COL,choices=COL (or COL+COL+...),answer=COL,id=COL")
     group.add_argument("--limit", type=_positive, default=None,
@@ -92,7 +94,8 @@ def load_data(args: argparse.Namespace) -> list[Item]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_source(args.data, config=args.config, split=args.split, fields=args.fields, n=args.limit,
-                             seed=args.seed, invalid=args.invalid, answer_as=args.answer_as)
+                             seed=args.seed, invalid=args.invalid, answer_as=args.answer_as,
+                             revision=getattr(args, "revision", None))
     for w in caught:
         if issubclass(w.category, SkippedItemsWarning):
             print(f"lm-explorer {args.command}: warning: {w.message}", file=sys.stderr)

@@ -102,19 +102,21 @@ def _datasets(label: str) -> Any:
 
 
 def load_split(path: str, *, name: str, config: str | None = None, split: str | None = None,
-               local: bool = False) -> tuple[Any, str | None, str]:
+               local: bool = False, revision: str | None = None) -> tuple[Any, str | None, str]:
     """(the ``datasets.Dataset`` of one split, its config, its split) of a hub id or a local folder
     ``path``; ``name`` is how messages call it. Config: as given, else the only one. Split: as
-    given, else ``test``, else the only one."""
+    given, else ``test``, else the only one. ``revision``: a hub dataset's commit, tag or branch
+    (the same data on every machine and every day), None for the newest."""
     datasets = _datasets(describe(name))
     from huggingface_hub import constants  # noqa: PLC0415
 
     if not local and not constants.HF_HUB_OFFLINE and not hub_reachable():
         raise offline_error(name, f"no connection to {constants.ENDPOINT} within {PROBE_TIMEOUT:g} s")
     try:
-        config = pick_config(datasets.get_dataset_config_names(path), config, describe(name))
-        split = pick_split(datasets.get_dataset_split_names(path, config), split, describe(name, config))
-        return datasets.load_dataset(path, config, split=split), config, split
+        pin = {"revision": revision} if revision else {}
+        config = pick_config(datasets.get_dataset_config_names(path, **pin), config, describe(name))
+        split = pick_split(datasets.get_dataset_split_names(path, config, **pin), split, describe(name, config))
+        return datasets.load_dataset(path, config, split=split, **pin), config, split
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - datasets raises many kinds; each becomes one clear line

@@ -43,6 +43,7 @@ class Loaded:
     schema: str | None = None  # the recognised layout (explorer.items.schemas), None for built-ins and items
     n_available: int = 0  # valid items before sampling
     skipped: tuple[ItemError, ...] = ()  # rows left out (invalid="skip")
+    revision: str | None = None  # the hub dataset's pinned commit, tag or branch
 
     @property
     def ks(self) -> list[int]:
@@ -53,7 +54,8 @@ class Loaded:
         """One line: name, config, split, how many items of how many, k, and what was skipped."""
         ks = self.ks
         k = "-" if not ks else str(ks[0]) if len(ks) == 1 else f"{ks[0]}-{ks[-1]}"
-        parts = [self.name, *(f"{key} {v}" for key, v in (("config", self.config), ("split", self.split)) if v),
+        parts = [self.name, *(f"{key} {v}" for key, v in (("config", self.config), ("split", self.split),
+                                                          ("revision", self.revision)) if v),
                  f"{len(self.items)} of {self.n_available} items" if len(self.items) < self.n_available
                  else f"{len(self.items)} items", f"k = {k}"]
         if self.skipped:
@@ -63,15 +65,17 @@ class Loaded:
 
 def load_items(source: Any, *, config: str | None = None, split: str | None = None,
                fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-               seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> list[Item]:
+               seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None,
+               revision: str | None = None) -> list[Item]:
     """Items from ``source`` (see :func:`load_source`, which also says where they came from)."""
     return load_source(source, config=config, split=split, fields=fields, n=n, seed=seed, invalid=invalid,
-                       answer_as=answer_as).items
+                       answer_as=answer_as, revision=revision).items
 
 
 def load_source(source: Any, *, config: str | None = None, split: str | None = None,
                 fields: Mapping[str, str | Sequence[str]] | None = None, n: int | None = None,
-                seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None) -> Loaded:
+                seed: int | None = None, invalid: Invalid | None = None, answer_as: AnswerAs | None = None,
+                revision: str | None = None) -> Loaded:
     """Load items and describe what was loaded.
 
     ``source``: a path (``.jsonl``/``.json``/``.csv``/``.parquet``), a folder holding a copy of a hub
@@ -86,8 +90,14 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
     ``answer_as``: how to read a gold answer written as text that could be an index or a letter and
     also a choice's text (choices ``1|2|3``, answer ``2``): ``"index"`` or ``"text"``; unset, such an
     answer is an error naming both readings (a typed number is always an index).
+    ``revision``: a hub dataset's commit, tag or branch, so a run reads the same data wherever and
+    whenever it runs (hub ids only).
     """
-    kind, name, config, split, records, where = _open(source, config, split)
+    if revision is not None and not (isinstance(source, (str, Path)) and _hub_id(str(source))):
+        raise DataError(describe(str(source) if isinstance(source, (str, Path)) else type(source).__name__),
+                        "revision", f"revision {revision!r} was given, but only hub datasets have revisions",
+                        "leave out revision= (CLI --revision), or give a hub dataset id")
+    kind, name, config, split, records, where = _open(source, config, split, revision)
     label = describe(name, config, split)
     policy = invalid or ("skip" if kind in BENCHMARK_KINDS else "raise")
     if kind in ("items", "builtin"):
@@ -100,13 +110,14 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
         schema = found.name if found is not None else None
     warn_skipped(label, skipped, len(items) + len(skipped))
     return Loaded(sample(items, n, seed), name, "records" if kind == "items" else kind, config, split, schema,
-                  len(items), tuple(skipped))
+                  len(items), tuple(skipped), revision)
 
 
-def _open(source: Any, config: str | None, split: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
+def _open(source: Any, config: str | None, split: str | None,
+          revision: str | None = None) -> tuple[str, str, str | None, str | None, Any, str]:
     """(kind, name, config, split, records or items, how a row is named) for any source."""
     if isinstance(source, (str, Path)):
-        return _open_text(str(source), config, split)
+        return _open_text(str(source), config, split, revision)
     if isinstance(source, pd.DataFrame):
         _no_dataset_options("a DataFrame", config, split)
         return "frame", "DataFrame", None, None, source.to_dict("records"), "DataFrame row"
@@ -125,7 +136,15 @@ def _open(source: Any, config: str | None, split: str | None) -> tuple[str, str,
                     "DataFrame, a datasets dataset or a list")
 
 
-def _open_text(text: str, config: str | None, split: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
+def _hub_id(text: str) -> bool:
+    """Whether ``text`` is read as a hub dataset id: no file, folder or built-in set of that name."""
+    path = Path(text).expanduser()
+    return (not path.exists() and text not in DATASETS and path.suffix.lower() not in FILE_TYPES
+            and not text.startswith((".", "/", "~")) and bool(HUB_ID.match(text)))
+
+
+def _open_text(text: str, config: str | None, split: str | None,
+               revision: str | None = None) -> tuple[str, str, str | None, str | None, Any, str]:
     path = Path(text).expanduser()
     if path.is_dir():
         ds, config, split = load_split(str(path.resolve()), name=path.resolve().name, config=config, split=split,
@@ -138,10 +157,10 @@ def _open_text(text: str, config: str | None, split: str | None) -> tuple[str, s
     if text in DATASETS:
         _no_dataset_options(f"{text!r} (a built-in set)", config, split)
         return "builtin", text, None, None, builtin_items(text), "item"
-    if path.suffix.lower() in FILE_TYPES or text.startswith((".", "/", "~")) or not HUB_ID.match(text):
+    if not _hub_id(text):
         raise FileNotFoundError(f"no items file or dataset folder at {path}, and {text!r} is neither a built-in set "
                                 f"({', '.join(DATASETS)}) nor a hub dataset id (owner/name)")
-    ds, config, split = load_split(text, name=text, config=config, split=split)
+    ds, config, split = load_split(text, name=text, config=config, split=split, revision=revision)
     return "dataset", text, config, split, ds, "dataset row"
 
 

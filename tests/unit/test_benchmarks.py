@@ -209,3 +209,42 @@ def test_every_recognised_benchmark_has_a_schema_and_a_test_copy():
     assert {b.schema for b in BENCHMARKS} <= names
     assert names - {"choices"} <= set(H.BUILDERS) | {"arc"}
     assert {"cais/mmlu", "allenai/ai2_arc", "Rowan/hellaswag", "TIGER-Lab/MMLU-Pro"} <= {b.id for b in BENCHMARKS}
+
+
+def test_a_hub_id_pinned_to_a_revision_passes_it_to_every_datasets_call(hub, monkeypatch):
+    """The hub path cannot reach the hub here: its datasets calls are redirected to the local MMLU copy
+    and record what they were asked, so the test sees the revision reach all three."""
+    import datasets
+
+    asked = []
+
+    def redirect(fn):
+        def call(path, *args, **kwargs):
+            asked.append((fn.__name__, path, kwargs.get("revision")))
+            kwargs.pop("revision", None)
+            return fn(str(hub["mmlu"]), *args, **kwargs)
+        return call
+
+    for name in ("get_dataset_config_names", "get_dataset_split_names", "load_dataset"):
+        monkeypatch.setattr(datasets, name, redirect(getattr(datasets, name)))
+    loaded = load_source("cais/mmlu", config="abstract_algebra", revision="c30699e")
+    assert [fn for fn, _, _ in asked] == ["get_dataset_config_names", "get_dataset_split_names", "load_dataset"]
+    assert {(path, rev) for _, path, rev in asked} == {("cais/mmlu", "c30699e")}
+    assert loaded.revision == "c30699e" and "cais/mmlu · config abstract_algebra · split test · revision c30699e" \
+        in loaded.describe()
+    assert [i.question for i in loaded.items] == [i.question for i in mmlu(subjects=["abstract_algebra"])]
+    asked.clear()
+    load_source("cais/mmlu", config="abstract_algebra")
+    assert {rev for _, _, rev in asked} == {None}  # unpinned: the newest
+
+
+def test_a_revision_for_anything_but_a_hub_id_is_refused(hub, tmp_path):
+    from explorer.cli.main import main
+
+    for source in (hub["mmlu"], "capitals"):
+        with pytest.raises(DataError, match="only hub datasets have revisions") as e:
+            load_items(source, revision="main")
+        assert "Fix: leave out revision=" in str(e.value)
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"question": "2+2?", "choices": ["3", "4"], "answer": 1}\n')
+    assert main(["score", "--data", str(items), "--revision", "v1", "--out", str(tmp_path / "o.csv")]) == 2

@@ -92,7 +92,8 @@ def counterfactuals(args: argparse.Namespace):
     from explorer.items.sampling import sample  # noqa: PLC0415
     from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
 
-    given = [f"--{name}" for name in ("config", "split", "fields", "answer_as", "invalid") if getattr(args, name)]
+    given = [f"--{name}" for name in ("config", "split", "revision", "fields", "answer_as", "invalid")
+             if getattr(args, name)]
     if given:
         raise ExplorerError(f"{', '.join(given).replace('_', '-')} read multiple-choice data sets; {args.data} holds "
                             "counterfactual prompts. Fix: drop them")
