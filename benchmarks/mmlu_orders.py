@@ -197,20 +197,24 @@ def main() -> None:
          "plain_tokens": plain_tokens, "rounds": rounds, "agreement": agreement, "interactive": inter}, indent=1))
 
 
-def agree(folder: Path, prompts: list[str], answers: list[int], which: set[str]) -> dict[str, float]:
-    """Accuracy of each contender and the largest label log-prob difference from lm-explorer's."""
+def label_logprobs(rows_file: Path, prompts: list[str]) -> np.ndarray:
+    """[prompt, label] log-probs from an lm-explorer permutation run's rows, in ``prompts`` order."""
     import pandas as pd  # noqa: PLC0415
 
+    rows = pd.read_parquet(rows_file).sort_values(C.POSITION)
+    by = {p: g[C.LOGPROB].to_numpy() for p, g in rows.groupby(C.PROMPT, sort=False)}
+    return np.stack([by[p] for p in prompts])
+
+
+def agree(folder: Path, prompts: list[str], answers: list[int], which: set[str]) -> dict[str, float]:
+    """Accuracy of each contender and the largest label log-prob difference from lm-explorer's."""
     out: dict[str, float] = {}
-    rows = pd.read_parquet(folder / "lm-explorer" / "rows.parquet").sort_values(C.POSITION)
-    ours = {p: g[C.LOGPROB].to_numpy() for p, g in rows.groupby(C.PROMPT, sort=False)}
-    mine = np.stack([ours[p] for p in prompts])
+    mine = label_logprobs(folder / "lm-explorer" / "rows.parquet", prompts)
     gold = np.array(answers)
     out["accuracy lm-explorer"] = float((mine.argmax(1) == gold).mean())
     if "lm-explorer-mkl" in which:
-        rows = pd.read_parquet(folder / "lm-explorer-mkl" / "rows.parquet").sort_values(C.POSITION)
-        by = {p: g[C.LOGPROB].to_numpy() for p, g in rows.groupby(C.PROMPT, sort=False)}
-        out["max |dlogp| lm-explorer-mkl"] = float(np.abs(np.stack([by[p] for p in prompts]) - mine).max())
+        theirs = label_logprobs(folder / "lm-explorer-mkl" / "rows.parquet", prompts)
+        out["max |dlogp| lm-explorer-mkl"] = float(np.abs(theirs - mine).max())
     if "plain" in which:
         theirs = np.load(folder / "plain" / "plain.npy")
         out["accuracy plain"] = float((theirs.argmax(1) == gold).mean())

@@ -30,10 +30,10 @@ def known_on_ray(args: argparse.Namespace, records: list[Counterfactual]) -> lis
 
 def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, n_loaded: int) -> int:
     """Attribution and the sweep of the strongest heads over Ray, for records already chosen."""
-    folder, loaded = run_folder(args.out)[0], n_loaded
-    frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": loaded})
+    folder = run_folder(args.out)[0]
+    frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": n_loaded})
     write_rows(frame, args)
-    summary = attribution_summary(frame, args, model_name(args), n_loaded=loaded)
+    summary = attribution_summary(frame, args, model_name(args), n_loaded=n_loaded)
     roles = strongest(summary)
     sweep = distributed_rows(args, "sweep", records, {"head_sets": [[list(h)] for h in roles.values()],
                                                        "factors": args.alphas}, folder=folder / SWEEP)

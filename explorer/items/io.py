@@ -93,10 +93,6 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
     ``revision``: a hub dataset's commit, tag or branch, so a run reads the same data wherever and
     whenever it runs (hub ids only).
     """
-    if revision is not None and not (isinstance(source, (str, Path)) and _hub_id(str(source))):
-        raise DataError(describe(str(source) if isinstance(source, (str, Path)) else type(source).__name__),
-                        "revision", f"revision {revision!r} was given, but only hub datasets have revisions",
-                        "leave out revision= (CLI --revision), or give a hub dataset id")
     kind, name, config, split, records, where = _open(source, config, split, revision)
     label = describe(name, config, split)
     policy = invalid or ("skip" if kind in BENCHMARK_KINDS else "raise")
@@ -114,20 +110,21 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
 
 
 def _open(source: Any, config: str | None, split: str | None,
-          revision: str | None = None) -> tuple[str, str, str | None, str | None, Any, str]:
+          revision: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
     """(kind, name, config, split, records or items, how a row is named) for any source."""
     if isinstance(source, (str, Path)):
         return _open_text(str(source), config, split, revision)
     if isinstance(source, pd.DataFrame):
-        _no_dataset_options("a DataFrame", config, split)
+        _no_dataset_options("a DataFrame", config, split, revision)
         return "frame", "DataFrame", None, None, source.to_dict("records"), "DataFrame row"
     if type(source).__module__.startswith("datasets"):
+        _no_revision("datasets object", revision)
         if isinstance(source, Mapping):  # a DatasetDict: choose the split
             split = pick_split(list(source), split, describe("datasets object"))
             source = source[split]
         return "dataset", "datasets object", config, split, source, "dataset row"
     if isinstance(source, Iterable):
-        _no_dataset_options("a list", config, split)
+        _no_dataset_options("a list", config, split, revision)
         records = list(source)
         if records and all(isinstance(r, Item) for r in records):
             return "items", "items", None, None, records, "item"
@@ -136,39 +133,40 @@ def _open(source: Any, config: str | None, split: str | None,
                     "DataFrame, a datasets dataset or a list")
 
 
-def _hub_id(text: str) -> bool:
-    """Whether ``text`` is read as a hub dataset id: no file, folder or built-in set of that name."""
-    path = Path(text).expanduser()
-    return (not path.exists() and text not in DATASETS and path.suffix.lower() not in FILE_TYPES
-            and not text.startswith((".", "/", "~")) and bool(HUB_ID.match(text)))
-
-
 def _open_text(text: str, config: str | None, split: str | None,
-               revision: str | None = None) -> tuple[str, str, str | None, str | None, Any, str]:
+               revision: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
     path = Path(text).expanduser()
     if path.is_dir():
+        _no_revision(path.resolve().name, revision)
         ds, config, split = load_split(str(path.resolve()), name=path.resolve().name, config=config, split=split,
                                        local=True)
         return "dataset", path.resolve().name, config, split, ds, "dataset row"
     if path.is_file():
-        _no_dataset_options(f"{path.name!r} (a file)", config, split)
+        _no_dataset_options(f"{path.name!r} (a file)", config, split, revision)
         return "file", str(path), None, None, read_records(path), f"{path.name} line" if path.suffix.lower() in (
             ".jsonl", ".ndjson") else f"{path.name} row"
     if text in DATASETS:
-        _no_dataset_options(f"{text!r} (a built-in set)", config, split)
+        _no_dataset_options(f"{text!r} (a built-in set)", config, split, revision)
         return "builtin", text, None, None, builtin_items(text), "item"
-    if not _hub_id(text):
+    if path.suffix.lower() in FILE_TYPES or text.startswith((".", "/", "~")) or not HUB_ID.match(text):
         raise FileNotFoundError(f"no items file or dataset folder at {path}, and {text!r} is neither a built-in set "
                                 f"({', '.join(DATASETS)}) nor a hub dataset id (owner/name)")
     ds, config, split = load_split(text, name=text, config=config, split=split, revision=revision)
     return "dataset", text, config, split, ds, "dataset row"
 
 
-def _no_dataset_options(label: str, config: str | None, split: str | None) -> None:
+def _no_dataset_options(label: str, config: str | None, split: str | None, revision: str | None = None) -> None:
     for key, value in (("config", config), ("split", split)):
         if value is not None:
             raise DataError(label, key, f"{key} {value!r} was given, but only datasets have configs and splits",
                             f"leave out {key}= (CLI --{key}), or give a hub id or a dataset folder")
+    _no_revision(label, revision)
+
+
+def _no_revision(label: str, revision: str | None) -> None:
+    if revision is not None:
+        raise DataError(label, "revision", f"revision {revision!r} was given, but only hub datasets have revisions",
+                        "leave out revision= (CLI --revision), or give a hub dataset id")
 
 
 def items_to_frame(items: Sequence[Item]) -> pd.DataFrame:

@@ -25,29 +25,24 @@ def item_contrasts(model: LoadedModel, items: Sequence[Item], fmt: str | PromptF
     """One record per item with a gold answer: ``prompt`` the item in ``fmt`` (a format that scores
     labels), ``target`` the gold label, ``foil`` the label of the most probable wrong choice; ``id`` the
     item's id, ``metadata`` the item's plus ``gold`` and ``rival`` (the choices' texts)."""
-    fmt = label_format(fmt)
+    fmt = get_format(fmt)
+    if not fmt.scores_labels:
+        raise ValueError(f"item contrasts compare label tokens; format {fmt.style!r} scores no labels "
+                         "(use letters, numbers or lower)")
     gold = [i for i in items if i.answer is not None]
     if not gold:
         return []
     return contrasts_from_choices(gold, score_choices(model, gold, fmt, progress=progress, cancel=cancel))
 
 
-def label_format(fmt: str | PromptFormat) -> PromptFormat:
-    """``fmt`` as a format, checked to score label tokens (what a contrast compares)."""
-    fmt = get_format(fmt)
-    if not fmt.scores_labels:
-        raise ValueError(f"item contrasts compare label tokens; format {fmt.style!r} scores no labels "
-                         "(use letters, numbers or lower)")
-    return fmt
-
-
 def contrasts_from_choices(items: Sequence[Item], frame: pd.DataFrame) -> list[Counterfactual]:
     """The records of :func:`item_contrasts` from ``score_choices`` rows of ``items`` (computed here or
     by a distributed run); items without a gold answer or without rows are left out."""
+    by_item = dict(tuple(frame.groupby(C.ITEM_ID, sort=False)))
     records = []
     for item in items:
-        rows = frame[frame[C.ITEM_ID] == item.id]
-        if item.answer is None or rows.empty:
+        rows = by_item.get(item.id)
+        if item.answer is None or rows is None:
             continue
         right = rows[rows[C.IS_GOLD].astype(bool)].iloc[0]
         rival = rows[~rows[C.IS_GOLD].astype(bool)].sort_values(C.PROB, ascending=False, kind="stable").iloc[0]

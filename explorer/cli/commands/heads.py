@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
+from pathlib import Path
 
 from explorer import columns as C
 from explorer.cli.common import (DATA_HELP, add_data_arguments, add_model_argument, add_scale_arguments, load_data,
@@ -69,9 +71,6 @@ def run(args: argparse.Namespace) -> int:
 def counterfactual_source(data: str) -> bool:
     """Whether ``--data`` names counterfactual prompts ('capitals', or a JSONL whose first record has
     prompt, target and foil) rather than multiple-choice items."""
-    import json  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
     if data == "capitals":
         return True
     path = Path(data)
@@ -90,7 +89,8 @@ def counterfactuals(args: argparse.Namespace):
     """The counterfactual records (filtered to facts the model knows for 'capitals' or --known-only, then
     --limit: the first N, or with --seed a seeded sample), how many were loaded, and the model (None with --ray)."""
     from explorer.items.sampling import sample  # noqa: PLC0415
-    from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
+    from explorer.probes.counterfactual import (  # noqa: PLC0415
+        capital_counterfactuals, known_facts, load_counterfactuals)
 
     given = [f"--{name}" for name in ("config", "split", "revision", "fields", "answer_as", "invalid")
              if getattr(args, name)]
@@ -103,47 +103,43 @@ def counterfactuals(args: argparse.Namespace):
     if not loaded:
         raise ExplorerError(f"no prompts in {args.data}. Fix: give one JSON object per line with prompt, target and "
                             "foil")
-    model = None
+    model = None if args.ray else load_model(args.model, **model_options(args))
     if builtin or args.known_only:  # rule "candidates": the true answer beats every other answer
         if args.ray:
             from explorer.cli.scale_heads import known_on_ray  # noqa: PLC0415
 
             records = known_on_ray(args, records)
         else:
-            model = load_model(args.model, **model_options(args))
             records = known_facts(model, records)
     records = sample(records, args.limit, args.seed)
     if not records:
         raise ExplorerError(f"no prompts left in {args.data}: {loaded} loaded, none the model knows without "
                             "context. Fix: give prompts whose facts the model knows, or drop --known-only")
-    if model is None and not args.ray:
-        model = load_model(args.model, **model_options(args))
     return records, loaded, model
 
 
 def contrasts(args: argparse.Namespace):
     """Records from multiple-choice items (``item_contrasts``; on Ray, from a distributed scoring run in
     ``OUT/contrasts``), how many items were loaded, and the model (None with --ray)."""
-    from explorer.probes.contrasts import contrasts_from_choices, item_contrasts, label_format  # noqa: PLC0415
+    from explorer.probes.contrasts import contrasts_from_choices, item_contrasts  # noqa: PLC0415
 
     if args.known_only:
         raise ExplorerError("--known-only checks the fact_prompt of counterfactual records; multiple-choice items have "
                             "none. Fix: drop --known-only")
-    label_format(args.format)
-    items = load_data(args)
+    items = load_data(args)  # --format's choices are the formats that score labels
     if args.ray:
         from explorer.cli.scale import distributed_rows, run_folder  # noqa: PLC0415
 
-        gold = [i for i in items if i.answer is not None]
-        frame = distributed_rows(args, "calibration", gold, {"fmt": args.format},
-                                 folder=run_folder(args.out)[0] / CONTRASTS) if gold else None
-        records, model = (contrasts_from_choices(gold, frame) if gold else []), None
+        gold, model = [i for i in items if i.answer is not None], None
+        folder = run_folder(args.out)[0] / CONTRASTS
+        records = contrasts_from_choices(gold, distributed_rows(args, "calibration", gold, {"fmt": args.format},
+                                                                folder=folder)) if gold else []
     else:
         model = load_model(args.model, **model_options(args))
         records = item_contrasts(model, items, args.format, progress=tqdm_progress("contrasts"))
     if not records:
-        raise ExplorerError(f"none of the {len(items)} items in {args.data} has a gold answer, so no target can be set. "
-                            "Fix: give items with an answer")
+        raise ExplorerError(f"none of the {len(items)} items in {args.data} has a gold answer, so no target can be "
+                            "set. Fix: give items with an answer")
     return records, len(items), model
 
 
