@@ -46,6 +46,11 @@ class UnsupportedArchitectureError(ExplorerError, KeyError):
         return str(self.args[0])
 
 
+class Refused(ExplorerError, PermissionError):
+    """A served dashboard does not do what a visitor asked (an unlisted model or data set, a path of the
+    server's disk, an upload over the limits); one line saying what is allowed (``explorer.serve``)."""
+
+
 class Cancelled(ExplorerError):
     """A run was cancelled between batches; results finished before it are cached."""
 

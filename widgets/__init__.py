@@ -1,29 +1,34 @@
-"""The ipywidgets + plotly UI: thin views over the ``explorer`` engine (no probe logic here)."""
+"""The ipywidgets + plotly UI: thin views over the ``explorer`` engine (no probe logic here).
 
-from widgets._runner import Debouncer, Job, Runner, in_chunks
+Exports load on first use, so ``from widgets.dashboard import Dashboard`` shows its frame before any view
+module (or torch) is imported."""
 
-__all__ = ["Runner", "Job", "Debouncer", "in_chunks"]
+from __future__ import annotations
 
-from widgets.permutation import PermutationWidget  # noqa: E402
+from typing import TYPE_CHECKING
 
-__all__ += ["PermutationWidget"]
+from explorer._lazy import lazy_exports
 
-from widgets.attentiveness import AttentivenessWidget  # noqa: E402
+if TYPE_CHECKING:
+    from widgets._runner import Debouncer, Job, Runner, in_chunks
+    from widgets.attentiveness import AttentivenessWidget
+    from widgets.calibration import CalibrationWidget
+    from widgets.chain import ChainWidget
+    from widgets.heads import HeadsWidget
+    from widgets.permutation import PermutationWidget
+    from widgets.run_view import RunView
 
-__all__ += ["AttentivenessWidget"]
-
-from widgets.calibration import CalibrationWidget  # noqa: E402
-
-__all__ += ["CalibrationWidget"]
-
-from widgets.heads import HeadsWidget  # noqa: E402
-
-__all__ += ["HeadsWidget"]
-
-from widgets.chain import ChainWidget  # noqa: E402
-
-__all__ += ["ChainWidget"]
-
-from widgets.run_view import RunView  # noqa: E402
-
-__all__ += ["RunView"]
+_EXPORTS = {
+    "Runner": "widgets._runner",
+    "Job": "widgets._runner",
+    "Debouncer": "widgets._runner",
+    "in_chunks": "widgets._runner",
+    "PermutationWidget": "widgets.permutation",
+    "AttentivenessWidget": "widgets.attentiveness",
+    "CalibrationWidget": "widgets.calibration",
+    "HeadsWidget": "widgets.heads",
+    "ChainWidget": "widgets.chain",
+    "RunView": "widgets.run_view",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from copy import deepcopy
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from explorer.models.handle import LoadedModel
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 _LOCKS: dict[int, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from explorer.items.item import Item
+from widgets._text import comment, literal
 
 Head = tuple[int, int]
 INLINE_LIMIT = 400  # items written out in the code; a larger upload is named by its file instead
@@ -19,11 +20,11 @@ INLINE_LIMIT = 400  # items written out in the code; a larger upload is named by
 
 def item_literal(item: Item) -> str:
     """``explorer.Item(...)`` that rebuilds ``item`` (metadata included, origin as loaded)."""
-    parts = [f"id={item.id!r}", f"question={item.question!r}", f"choices={tuple(item.choices)!r}"]
+    parts = [f"id={literal(item.id)}", f"question={literal(item.question)}", f"choices={literal(tuple(item.choices))}"]
     if item.answer is not None:
-        parts.append(f"answer={item.answer!r}")
+        parts.append(f"answer={literal(item.answer)}")
     if item.metadata:
-        parts.append(f"metadata={dict(item.metadata)!r}")
+        parts.append(f"metadata={literal(dict(item.metadata))}")
     return f"explorer.Item({', '.join(parts)})"
 
 
@@ -38,7 +39,7 @@ def heads_label(heads: Mapping[Head, float]) -> str:
 
 
 def heads_literal(heads: Mapping[Head, float]) -> str:
-    return "{" + ", ".join(f"({l}, {h}): {float(f)!r}" for (l, h), f in sorted(heads.items())) + "}"
+    return "{" + ", ".join(f"({int(l)}, {int(h)}): {literal(float(f))}" for (l, h), f in sorted(heads.items())) + "}"
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class Setup:
 
     def code(self) -> str:
         """Imports, the model, the items (with edits replayed)."""
-        model = "" if self.model is None else repr(self.model)
+        model = "" if self.model is None else literal(self.model)
         lines = ["import json", "", "import explorer", "", f"model = explorer.load_model({model})"]
         if self.note:
-            lines.append(f"# {self.note}")
+            lines.append(comment(self.note))
         if self.data is None:
             lines.append(f"items = {items_literal(self.items)}")
         else:
@@ -82,5 +83,5 @@ def under(heads: Mapping[Head, float], body: str) -> str:
     if not heads:
         return body
     return (f"from explorer.interventions import scale_heads\n\n"
-            f"# intervention applied in the dashboard: {heads_label(heads)}\n"
+            f"{comment('intervention applied in the dashboard: ' + heads_label(heads))}\n"
             f"with scale_heads(model, {heads_literal(heads)}):\n" + textwrap.indent(body, "    "))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import traitlets as T
 
-from explorer.models.handle import LoadedModel
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 
 class SharedState(T.HasTraits):

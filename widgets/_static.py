@@ -11,7 +11,6 @@ pages skip it (the widgets always run there).
 from __future__ import annotations
 
 import base64
-import html
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 
 from widgets._runner import Debouncer
+from widgets._text import esc
 
 Sections = Callable[[], Sequence[tuple[str, Sequence[go.Figure]]]]
 _KALEIDO = threading.Lock()
@@ -49,12 +49,12 @@ def render(sections: Sequence[tuple[str, Sequence[go.Figure]]]) -> str:
     blocks = []
     for title, figs in sections:
         try:
-            images = "".join(f"<img alt='{html.escape(title)}' style='max-width:100%' "
+            images = "".join(f"<img alt='{esc(title)}' style='max-width:100%' "
                              f"src='data:image/png;base64,{base64.b64encode(png(f)).decode()}'/>" for f in figs)
         except Exception as e:  # noqa: BLE001 - said in the output instead of the figures
-            images = (f"<p>No static copy of these figures: {html.escape(type(e).__name__)}: {html.escape(str(e))}. "
+            images = (f"<p>No static copy of these figures: {esc(type(e).__name__)}: {esc(str(e))}. "
                       "It needs kaleido and a Chrome (pip install kaleido; kaleido.get_chrome_sync()).</p>")
-        blocks.append(f"<h4>{html.escape(title)}</h4>{images}")
+        blocks.append(f"<h4>{esc(title)}</h4>{images}")
     return f"<div class='lmx-static'>{''.join(blocks)}</div>"
 
 

@@ -10,7 +10,6 @@ screen, so "Show code" is generated from it (never from controls changed since).
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from explorer.items.item import Item
 from widgets._runner import Job, Runner
 from widgets._setup import Head, Setup, heads_label
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets.glossary import caption
 
 # Page-wide rules (repeated per view; identical rules are harmless): stale results greyed, partial ones
@@ -85,13 +85,21 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+SEGMENT_TOKENS = 256  # the engine packs prompts into rows of at most this many tokens
+
+
 class ProbeView:
     """Mixin of the probe widgets. Subclasses set ``self.figures`` (the FigureWidgets), build
-    ``self.results`` (everything that shows results) and implement ``spec()``, ``_show`` and ``_clear``."""
+    ``self.results`` (everything that shows results) and implement ``spec()``, ``_show`` and ``_clear``.
+
+    ``token_budget``: padded tokens per forward pass of this view's work (None: the engine's defaults); a
+    served dashboard sets it from its policy so that a page's memory stays bounded whatever the data."""
 
     TERMS: ClassVar[tuple[str, ...]] = ()
     shown: Spec | None
     figures: list[go.FigureWidget]
+    token_budget: int | None = None
+    model: Any = None
 
     def _init_view(self, state: SharedState | None, setup: Setup | None, description: str = "scoring") -> None:
         self.state = state if state is not None else SharedState()
@@ -134,8 +142,21 @@ class ProbeView:
         return self.state.selected_item if self.state.selected_item in ids else (self.item.value or "")
 
     # --- running ----------------------------------------------------------------------------------
-    def start(self, spec: Spec, work: Callable[[Job], Any]) -> Job:
-        """Mark the figures stale, run ``work`` in the background, draw what it returns under ``spec``."""
+    def rows_per_pass(self, default: int = 32) -> int:
+        """``batch_size`` of a scoring probe: rows of packed prompts per forward pass, within the budget."""
+        return default if self.token_budget is None else max(1, min(default, self.token_budget // SEGMENT_TOKENS))
+
+    def pass_budget(self) -> dict[str, int]:
+        """``token_budget=`` for the probes that take one (layers, heads, sweep), when the view has a budget."""
+        return {} if self.token_budget is None else {"token_budget": self.token_budget}
+
+    def start(self, spec: Spec, work: Callable[[Job], Any]) -> Job | None:
+        """Mark the figures stale, run ``work`` in the background, draw what it returns under ``spec``
+        (nothing while the view has neither a model nor given rows: it waits for the dashboard's)."""
+        if self.model is None and self.scored is None:
+            self.runner.cancel()
+            self._set_condition("empty", "waiting for the model…")
+            return None
         self._set_condition("stale", f"updating for {spec.describe()}…")
         self._running = spec
         return self.runner.start(work, on_result=lambda r: self._arrive(r, spec, True),
@@ -161,7 +182,7 @@ class ProbeView:
             numbers = json.dumps(self.shown_numbers(), default=float) if self.shown is not None else "null"
         except (KeyError, TypeError, ValueError, AttributeError):
             numbers = "null"
-        self.numbers_tag.value = f"<span class='lmx-numbers' hidden data-numbers='{html.escape(numbers)}'></span>"
+        self.numbers_tag.value = f"<span class='lmx-numbers' hidden data-numbers='{esc(numbers)}'></span>"
 
     def _drawn(self) -> None:
         self._tag_numbers()
@@ -201,12 +222,12 @@ class ProbeView:
                 self.results.remove_class(name)
         if condition in ("stale", "error", "partial"):
             self.results.add_class(f"lmx-{condition}")
-        self.note.value = f"<span class='lmx-note-{condition}'>{html.escape(text)}</span>" if text else ""
+        self.note.value = f"<span class='lmx-note-{condition}'>{esc(text)}</span>" if text else ""
 
     def _show_banner(self, spec: Spec) -> None:
         heads = spec.heads
         self.banner.value = (f"<div class='lmx-banner'>⚠ Intervention on: attention heads scaled "
-                             f"<b>{html.escape(heads_label(heads))}</b> (set in the Heads tab). Every number "
+                             f"<b>{esc(heads_label(heads))}</b> (set in the Heads tab). Every number "
                              f"here is of the intervened model.</div>" if heads else "")
         self.banner.layout.display = None if heads else "none"
 

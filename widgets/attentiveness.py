@@ -5,8 +5,8 @@ come from :mod:`explorer.probes.attentiveness`, :mod:`explorer.probes.layers` an
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import pandas as pd
@@ -16,20 +16,20 @@ from explorer import columns as C
 from explorer.errors import ExplorerError
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import summarize_attentiveness
-from explorer.models.handle import LoadedModel
-from explorer.probes.attentiveness import attentiveness
-from explorer.probes.layers import layer_pma
 from explorer.prompts.format import get_format
-from explorer.interventions.heads import describe_heads
 from widgets._plot import model_lock, refresh
 from widgets._runner import Debouncer, Job, Runner, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import attentiveness as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
 from widgets.specs import ATTENTIVENESS_NUMBERS, AttentivenessSpec
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 FORMATS = ["letters", "string", "cloze"]
 EDITED = "✎ edited"
@@ -173,7 +173,7 @@ class AttentivenessWidget(ProbeView):
             item = parse_item(self.question.value, self.choices.value)
             get_format(self.format.value).check(item)
         except ExplorerError as e:
-            self.edit_note.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            self.edit_note.value = f"<span style='color:#b00'>{esc(str(e))}</span>"
             return None
         self.edit_note.value = "<i>scoring the edited item…</i>"
         spec = self.spec()
@@ -188,6 +188,8 @@ class AttentivenessWidget(ProbeView):
     def _score(self, job: Job, spec: AttentivenessSpec, items: list[Item], layer_items: list[Item]
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Rows of every item (emitted per chunk), then the layer rows of ``layer_items`` (memoised)."""
+        from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415 - torch: not for the frame
+
         lock = model_lock(self.model)
         chunks, frames = in_chunks(items, self.chunk_size), []
         steps = len(chunks) + 1
@@ -195,6 +197,7 @@ class AttentivenessWidget(ProbeView):
             with lock, self.state.scaled(self.model, spec.heads):
                 frames.append(attentiveness(self.model, chunk, [spec.fmt], shots=[spec.shots], seeds=[spec.seed],
                                             pool=list(spec.pool), cancel=job.cancelled,
+                                            batch_size=self.rows_per_pass(),
                                             progress=lambda d, t, n=n: job.progress(100 * n + 100 * d // max(t, 1),
                                                                                     100 * steps)))
             job.emit((pd.concat(frames, ignore_index=True), None))
@@ -204,6 +207,9 @@ class AttentivenessWidget(ProbeView):
 
     def _layers(self, job: Job, spec: AttentivenessSpec, items: list[Item]) -> pd.DataFrame:
         """Layer rows of ``items``, computed once per (model, intervention, options, item content)."""
+        from explorer.interventions.heads import describe_heads  # noqa: PLC0415 - torch: not for the frame
+        from explorer.probes.layers import layer_pma  # noqa: PLC0415
+
         base = (id(self.model), self.model.fingerprint, describe_heads(spec.heads) if spec.heads else "",
                 spec.fmt, spec.shots, spec.seed, tuple(i.id for i in spec.pool))
         key = lambda i: (*base, i.id, i.question, i.choices, i.answer)  # noqa: E731
@@ -211,7 +217,7 @@ class AttentivenessWidget(ProbeView):
         if missing:
             with model_lock(self.model), self.state.scaled(self.model, spec.heads):
                 rows = layer_pma(self.model, missing, spec.fmt, shots=spec.shots, pool=list(spec.pool),
-                                 seed=spec.seed, cancel=job.cancelled)
+                                 seed=spec.seed, cancel=job.cancelled, **self.pass_budget())
             for i in missing:
                 self._layer_memo[key(i)] = rows[rows[C.ITEM_ID] == i.id]
         parts = [self._layer_memo[key(i)] for i in items]
@@ -283,11 +289,11 @@ class AttentivenessWidget(ProbeView):
         refresh(self.bars_fig, self._bars())
         self._show_layers()
         r = self.edited_rows.iloc[0]
-        token = html.escape(repr(r[C.GREEDY_TOKEN]))
+        token = esc(repr(r[C.GREEDY_TOKEN]))
         self.edit_note.value = (f"{term('PMA')} <b>{r[C.PMA]:.3f}</b> · greedy token <code>{token}"
                                 f"</code> ({'valid' if r[C.GREEDY_VALID] else 'invalid'}) · {term('resolved')} "
                                 f"<b>{bool(r[C.RESOLVED])}</b><pre style='font-size:11px'>"
-                                f"{html.escape(r[C.PROMPT])}</pre>")
+                                f"{esc(r[C.PROMPT])}</pre>")
 
     def _show_layers(self) -> None:
         extra = self.edited_layers if len(self.edited_layers) else None

@@ -7,31 +7,29 @@ frame (:mod:`explorer.probes.calibration`), never the model. Clicking a bin list
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import pandas as pd
-import plotly.graph_objects as go
 
 from explorer import columns as C
 from explorer.items.item import Item
-from explorer.models.handle import LoadedModel
-from explorer.probes.calibration import (recalibrated, reliability_frame, smooth_reliability_frame, summarize,
-                                         with_bins)
-from explorer.probes.choices import score_choices
 from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets._view import ProbeView, fig_widget, given_code
 from widgets.figures import calibration as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import ALIASES, DEFINITIONS, term
-from widgets.specs import CALIBRATION_NUMBERS, SMECE_BOOTSTRAP, CalibrationSpec
+from widgets.specs import CALIBRATION_NUMBERS, GROUPABLE, SMECE_BOOTSTRAP, CalibrationSpec
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 NONE = "(none)"
-GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
 GROUP_METRICS = [("ECE", C.ECE), ("accuracy", C.ACCURACY), ("mean confidence", C.MEAN_CONFIDENCE),
                  ("Brier", C.BRIER), ("balance", C.BALANCE)]
 RECALIBRATION = {"none": "as scored", "temperature": "temperature-scaled", "platt": "Platt-scaled"}
@@ -115,6 +113,8 @@ class CalibrationWidget(ProbeView):
         return self.start(spec, lambda job: self._work(job, spec, items))
 
     def _work(self, job: Job, spec: CalibrationSpec, items: list[Item]) -> pd.DataFrame:
+        from explorer.probes.choices import score_choices  # noqa: PLC0415 - torch: not for the frame
+
         frames = []
         lock = model_lock(self.model)
         for n, fmt in enumerate(spec.formats):
@@ -122,10 +122,13 @@ class CalibrationWidget(ProbeView):
                 job.progress(n * 100 + (100 * d // t if t else 100), 100 * len(spec.formats))
 
             with lock, self.state.scaled(self.model, spec.heads):
-                frames.append(score_choices(self.model, items, fmt, progress=progress, cancel=job.cancelled))
+                frames.append(score_choices(self.model, items, fmt, progress=progress, cancel=job.cancelled,
+                                            batch_size=self.rows_per_pass()))
         return pd.concat(frames, ignore_index=True)
 
     def _show(self, frame: pd.DataFrame, spec: CalibrationSpec, final: bool) -> bool:
+        from explorer.probes.calibration import recalibrated  # noqa: PLC0415 - with the first results, not the frame
+
         self.scoring_runs += int(not self.given)
         self.frame, self._recal_cache = frame, {}
         self.bin_items.options, self.detail.value = [], ""  # the bins listed before belong to the old scores
@@ -157,6 +160,8 @@ class CalibrationWidget(ProbeView):
         return [] if self.group.value == NONE else [self.group.value]
 
     def _items(self) -> pd.DataFrame:
+        from explorer.probes.calibration import recalibrated  # noqa: PLC0415
+
         fit_by = tuple(c for c in self.by if c in self.frame.columns)  # recalibrate within conditions, not by answer
         key = (self.recalibration.value, fit_by, self.source.value)
         if key not in self._recal_cache:
@@ -173,6 +178,8 @@ class CalibrationWidget(ProbeView):
 
     def _draw(self) -> bool:
         """Draw under the current view controls; on an error clear the figures and say why."""
+        from explorer.probes.calibration import reliability_frame, smooth_reliability_frame, summarize, with_bins  # noqa: PLC0415
+
         opts = dict(by=self.by, n_bins=self.bins.value, strategy=self.strategy.value)
         try:
             items = self._items()
@@ -233,19 +240,19 @@ class CalibrationWidget(ProbeView):
 def _table(summary: pd.DataFrame) -> str:
     cols = [c for c in summary.columns if c != C.N]
     known = lambda c: ALIASES.get(c, c) in DEFINITIONS  # noqa: E731
-    head = "".join(f"<th>{term(c, c) if known(c) else html.escape(c)}</th>" for c in [*cols, C.N])
+    head = "".join(f"<th>{term(c, c) if known(c) else esc(c)}</th>" for c in [*cols, C.N])
     body = "".join("<tr>" + "".join(f"<td>{_fmt(r[c])}</td>" for c in [*cols, C.N]) + "</tr>"
                    for _, r in summary.iterrows())
     return f"<table style='font-size:12px'><tr>{head}</tr>{body}</table>"
 
 
 def _fmt(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+    return f"{value:.3f}" if isinstance(value, float) else esc(str(value))
 
 
 def _prompt_block(r: pd.Series) -> str:
     probs = " ".join(f"{'<b>' if i == r[C.PRED] else ''}{p:.3f}{'</b>' if i == r[C.PRED] else ''}"
                      f"{'✓' if i == r[C.ANSWER] else ''}" for i, p in enumerate(r[C.CHOICE_PROBS]))
-    return (f"<div style='margin:4px 0'><b>{html.escape(str(r[C.ITEM_ID]))}</b> ({html.escape(str(r[C.FORMAT]))}) "
+    return (f"<div style='margin:4px 0'><b>{esc(str(r[C.ITEM_ID]))}</b> ({esc(str(r[C.FORMAT]))}) "
             f"confidence {r[C.CONFIDENCE]:.3f}, {'right' if r[C.CORRECT] else 'wrong'}; p by position: {probs}"
-            f"<pre style='font-size:11px'>{html.escape(str(r[C.PROMPT]))}</pre></div>")
+            f"<pre style='font-size:11px'>{esc(str(r[C.PROMPT]))}</pre></div>")

@@ -8,33 +8,29 @@ Give a model and items (the widget scores a comparison chosen from a menu), or a
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import pandas as pd
-import plotly.graph_objects as go
 
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.chain_summary import chain_agreement, chain_means, conditions
-from explorer.models.handle import LoadedModel
-from explorer.probes.chain import Condition, chain_conditions, chain_probe
 from explorer.prompts.demos import split_pool
 from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import chain as F
-from widgets.specs import ChainSpec
+from widgets.specs import COMPARISONS, HEADS, ChainSpec
 
-HEADS = "heads"  # the comparison that scales the heads set in the Heads view
-COMPARISONS = {"letters vs cloze": dict(formats=["letters", "cloze"]),
-               "letters vs string": dict(formats=["letters", "string"]),
-               "0 vs 1 demonstration": dict(shots=[0, 1]),
-               "heads scaled (Heads tab) vs not": HEADS}
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
+    from explorer.probes.chain import Condition
 
 
 class ChainWidget(ProbeView):
@@ -90,6 +86,8 @@ class ChainWidget(ProbeView):
 
     def plan(self, spec: ChainSpec | None = None) -> tuple[list[Condition], list[Item], list[Item], bool]:
         """(conditions, scored items, demonstration pool, whether the spec's head scaling applies to all)."""
+        from explorer.probes.chain import chain_conditions  # noqa: PLC0415 - torch: not for the frame
+
         spec = spec or self.spec()
         comparison = COMPARISONS[spec.comparison]
         if comparison == HEADS:
@@ -107,6 +105,8 @@ class ChainWidget(ProbeView):
         """Score the chosen comparison in the background (inside the shared intervention, except when the
         comparison is that intervention)."""
         spec = self.spec()
+        if self.model is None and self.scored is None:
+            return self.start(spec, lambda job: None)  # says it waits for the model (runs nothing)
         try:
             plan = self.plan(spec)
         except ValueError as e:
@@ -117,14 +117,17 @@ class ChainWidget(ProbeView):
 
     def _work(self, job: Job, spec: ChainSpec, conds: list[Condition], items: list[Item], pool: list[Item],
               shared: bool) -> pd.DataFrame:
+        from explorer.probes.chain import chain_probe  # noqa: PLC0415 - torch: not for the frame
+
         with model_lock(self.model):
             with self.state.scaled(self.model, spec.heads) if shared else nullcontext():
-                return chain_probe(self.model, items, conds, pool=pool, progress=job.progress, cancel=job.cancelled)
+                return chain_probe(self.model, items, conds, pool=pool, progress=job.progress, cancel=job.cancelled,
+                                   batch_size=self.rows_per_pass())
 
     def _show_banner(self, spec: ChainSpec) -> None:
         if COMPARISONS[spec.comparison] == HEADS and spec.heads:
             self.banner.value = (f"<div class='lmx-banner'>⚠ Intervention compared: condition B scales attention "
-                                 f"heads <b>{html.escape(heads_label(spec.heads))}</b> (set in the Heads tab); A is "
+                                 f"heads <b>{esc(heads_label(spec.heads))}</b> (set in the Heads tab); A is "
                                  "the model as loaded.</div>")
             self.banner.layout.display = None
         else:
@@ -187,20 +190,20 @@ class ChainWidget(ProbeView):
             self.detail.value = "<i>click a point to see that item's chain under A and B</i>"
             return
         cols = [C.LOGP_VOCAB_GOLD, C.P_VOCAB_GOLD, C.P_CHOICES_GOLD, C.P_VOCAB_WRONG, C.CORRECT, C.BRIER]
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in [C.CONDITION, *cols, C.CHOICE_PROBS])
+        head = "".join(f"<th>{esc(c)}</th>" for c in [C.CONDITION, *cols, C.CHOICE_PROBS])
         body = "".join("<tr>" + "".join(f"<td>{_fmt(r[c])}</td>" for c in [C.CONDITION, *cols]) +
                        f"<td>{' '.join(f'{p:.3g}' for p in r[C.CHOICE_PROBS])} (gold {int(r[C.ANSWER])})</td></tr>"
                        for _, r in rows.iterrows())
-        self.detail.value = (f"<b>{html.escape(self.state.selected_item)}</b><table style='font-size:12px'>"
+        self.detail.value = (f"<b>{esc(self.state.selected_item)}</b><table style='font-size:12px'>"
                              f"<tr>{head}</tr>{body}</table><pre style='font-size:11px'>"
-                             f"{html.escape(str(rows[C.PROMPT].iloc[0]))}</pre>")
+                             f"{esc(str(rows[C.PROMPT].iloc[0]))}</pre>")
 
 
 def _table(means: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in means.columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in means.columns)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in means.itertuples(index=False))
     return f"<table style='font-size:12px'><tr>{head}</tr>{body}</table>"
 
 
 def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
+    return f"{value:.4g}" if isinstance(value, float) else esc(str(value))

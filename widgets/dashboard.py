@@ -1,9 +1,9 @@
 """The explorer dashboard: one model, one data set (built-in, a hub benchmark or an upload), every probe
 view, linked.
 
-Every tab is built at once, empty, on the kernel's main thread, so the page shows the whole frame
-while the model loads; the model and the items are then handed to the open tab (the others get them
-when opened). A change of data (a new set, or one edited item) is handed to the views without
+The frame (controls, tabs, a progress line) is built before torch is imported, and every tab's view on the
+kernel's main thread, empty, while the model loads (served, just after the frame is on the page); the model and
+the items are then handed to the open tab (the others get them when opened). A change of data (a new set, or one edited item) is handed to the views without
 rebuilding them: every control stays, and the engine's result cache makes unchanged items free. A
 selected item is selected in every view that has it (``SharedState.selected_item``); head scaling set
 in the Heads tab applies to the others when its switch is on, and each of them says so in a banner.
@@ -11,65 +11,127 @@ in the Heads tab applies to the others when its switch is on, and each of them s
 
 from __future__ import annotations
 
-import html
+import asyncio
 import os
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from explorer.errors import ModelLoadError
-from explorer.items import Item
-from explorer.models import DEFAULT_MODEL, LoadedModel, load_model
+from explorer.errors import ExplorerError, ModelLoadError
+from explorer.items.item import Item
+from explorer.models.names import DEFAULT_MODEL, canonical
+from explorer.models.registry import ModelRegistry
+from explorer.serve import Policy, current_policy
 from widgets._runner import Job, Runner
 from widgets._setup import Setup
 from widgets._state import SharedState
+from widgets._text import esc, one_line
 from widgets.data_panel import DataPanel
 from widgets.export import export_bar
 from widgets.registry import VIEWS, View
 from widgets.run_view import RunView
 
-MODEL_CHOICES = [DEFAULT_MODEL, "gemma-3-270m"]
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 
 class Dashboard:
-    """The app behind ``notebooks/explorer.ipynb``; ``Dashboard().widget`` is what Voila shows."""
+    """The app behind ``notebooks/explorer.ipynb``; ``Dashboard().widget`` is what Voila shows.
+
+    ``policy``: what may be loaded (:class:`~explorer.serve.Policy`); by default the one
+    :func:`~explorer.serve.current_policy` finds: open in a notebook, served under Voila. The frame is built
+    before torch is imported; the model loads in the background (in a kernel Voila pre-heats for a page not
+    yet opened, once a page takes it, so a spare kernel holds no model). ``frame_first`` (default: when
+    served): the tabs' views are built just after the frame is on the page, rather than before it."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
-                 start: bool = True, run: str | None = None) -> None:
+                 start: bool = True, run: str | None = None, policy: Policy | None = None,
+                 frame_first: bool | None = None) -> None:
+        self.policy = policy if policy is not None else current_policy()
         self.state = SharedState()
-        self.models: dict[str, LoadedModel] = {}
+        self.models = ModelRegistry(capacity=self.policy.max_models)  # one copy per checkpoint
         self.model: LoadedModel | None = None
         self.model_spec: str | None = None  # the load_model argument of the model in use (None: the bundled one)
         self.static = None  # the static copy of the figures, once displayed in a notebook (not under Voila)
         model = model or os.environ.get("LM_EXPLORER_MODEL") or DEFAULT_MODEL  # `lm-explorer demo --model` sets it
-        self.model_name = W.Combobox(value=model, options=MODEL_CHOICES, description="model",
-                                     placeholder="alias, folder, .gguf or hub id", ensure_option=False)
+        self.model_name = W.Combobox(value=model, options=self.policy.model_choices(), description="model",
+                                     placeholder="alias, folder, .gguf or hub id" if self.policy.any_model else
+                                     "a model this dashboard offers", ensure_option=False)
         self.load_button = W.Button(description="Load model", layout=W.Layout(width="auto"))
         self.load_button.on_click(lambda _: self.load())
         self.message = W.HTML()
         self.runner = Runner("model")
-        self.data = DataPanel(self.state, self._items_changed, self.show_error, dataset=dataset, n_items=n_items)
-        self.views: dict[str, Any] = {v.key: v.build(self.state) for v in VIEWS}
+        self.data = DataPanel(self.state, self._items_changed, self.show_error, dataset=dataset, n_items=n_items,
+                              policy=self.policy)
+        self.views: dict[str, Any] = {}  # view key -> its widget, once built
         self._given: dict[str, tuple] = {}  # view key -> (model, items, setup) it was last configured with
-        for key, widget in self.views.items():
-            widget.note.value = "<i>waiting for the model and the data…</i>"
+        self._built = threading.Event()
         self.data.widget.add_class("lmx-data")
-        boxes = [W.VBox([export_bar(v, self.views[v.key]), self.views[v.key].widget]) for v in VIEWS]
-        for v, box in zip(VIEWS, boxes):
-            box.add_class(f"lmx-view-{v.key}")  # for styling and the browser test
-        self.tabs = W.Tab(children=boxes, titles=[v.title for v in VIEWS], selected_index=0)
+        waiting = [W.VBox([W.HTML(f"<i>preparing the {esc(v.title)} view…</i>")]) for v in VIEWS]
+        self.tabs = W.Tab(children=waiting, titles=[v.title for v in VIEWS], selected_index=0)
         self.tabs.observe(lambda _: self._show_tab(), "selected_index")
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
                        "<span>How does the model answer multiple-choice questions? Pick a model and data, "
                        "then open a tab. Hover a term with a dotted underline for its definition.</span>")
-        self.runs = RunView(run or "", state=self.state)  # a finished run's scores, without the model
+        self.runs = RunView(run or "", state=self.state, policy=self.policy)  # a finished run's scores, no model
         runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
                            selected_index=0 if run else None)
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget],
                                             layout=W.Layout(flex_flow="row wrap")), self.message,
                               self.data.widget, self.tabs, runs], layout=W.Layout(width="100%"))
+        loop = _kernel_loop() if (frame_first if frame_first is not None else self.policy.served) else None
+        if loop is None:
+            for v in VIEWS:
+                self._build_view(v)
+            self._views_built()
+        else:
+            threading.Thread(target=self._prepare_views, args=(loop,), daemon=True, name="lm-explorer-views").start()
         if start:
+            self.start()
+
+    # --- the views --------------------------------------------------------------------------------
+    def _prepare_views(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Import the views' modules here (seconds: plotly's widget, scipy), then build each view on the kernel's
+        main thread between its messages: the page shows the frame meanwhile, and no widget is ever created
+        while the kernel sends a page the state of every widget."""
+        try:
+            for v in VIEWS:
+                v.prepare()
+        finally:
+            for v in VIEWS:
+                loop.call_soon_threadsafe(self._build_view, v)
+            loop.call_soon_threadsafe(self._views_built)
+
+    def _build_view(self, v: View) -> None:
+        widget = self.views[v.key] = v.build(self.state)
+        widget.token_budget = self.policy.token_budget
+        widget.note.value = "<i>waiting for the model and the data…</i>"
+        box = W.VBox([export_bar(v, widget), widget.widget])
+        box.add_class(f"lmx-view-{v.key}")  # for styling and the browser test
+        children = list(self.tabs.children)
+        children[VIEWS.index(v)] = box
+        self.tabs.children = children
+
+    def _views_built(self) -> None:
+        self._built.set()
+        self._show_tab()
+
+    def start(self) -> None:
+        """Load the model named in the box: now, or in a kernel Voila pre-heated (a spare waiting for a page),
+        once a page has taken it, so a spare holds the frame but no model."""
+        if os.environ.get("VOILA_PREHEAT") != "True":
             self.load()
+            return
+        self.show_message("waiting for the page…")
+
+        def when_taken() -> None:
+            from voila.utils import wait_for_request  # noqa: PLC0415 - only pre-heated Voila kernels get here
+
+            wait_for_request()
+            self.load()
+
+        threading.Thread(target=when_taken, daemon=True, name="lm-explorer-page").start()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display  # noqa: PLC0415
@@ -77,7 +139,7 @@ class Dashboard:
         from widgets._static import StaticCopy, wanted  # noqa: PLC0415
 
         display(self.widget)
-        if wanted():
+        if wanted() and self._built.is_set():  # a notebook (Voila pages run their widgets, and build views later)
             copy = self.static = StaticCopy(lambda: [(v.title, self.views[v.key].figures) for v in VIEWS
                                        if self.views[v.key].shown is not None])
             copy.show(now=not any(w.runner.busy for w in self.views.values()))
@@ -85,27 +147,50 @@ class Dashboard:
                 widget.drawn_callbacks.append(copy.refresh)
 
     # --- model ------------------------------------------------------------------------------------
-    def load(self) -> Job:
-        """Load (or switch back to) the model named in the model box."""
-        name = self.model_name.value.strip() or DEFAULT_MODEL
+    def load(self) -> Job | None:
+        """Load (or switch back to) the model named in the model box, off the message loop. Every alias of a
+        checkpoint is one copy; a second click while a load runs waits for it rather than loading beside it;
+        Cancel stops the load between its steps. Served, only the models the policy offers load, one at a time."""
+        typed = self.model_name.value.strip() or DEFAULT_MODEL
+        try:
+            name = self.policy.check_model(typed)
+        except ExplorerError as e:
+            self.show_error(str(e) + self._in_use())
+            return None
+        if self.models.capacity is not None and self.models.get(name) is None:
+            self._release_model()  # served: the old copy goes before the new one loads, so memory holds one
+        self.show_message(f"loading {name}…")
 
         def work(job: Job) -> tuple[str, LoadedModel]:
             job.progress(0, 1)
-            if name not in self.models:
-                self.models[name] = load_model(None if name == DEFAULT_MODEL else name)
+            model = self.models.load(name, cancel=job.cancelled)
             job.progress(1, 1)
-            return name, self.models[name]
+            return name, model
 
         def failed(e: BaseException) -> None:
-            in_use = f"; the views keep using {self.model.name}" if self.model is not None else ""
-            self.show_error((str(e) if isinstance(e, ModelLoadError) else f"could not load model {name!r}: {e}")
-                            + in_use)
+            self.show_error((str(e) if isinstance(e, ModelLoadError) else f"could not load model {typed!r}: {e}")
+                            + self._in_use())
 
-        return self.runner.start(work, on_result=lambda r: self._model_loaded(r[1], r[0]), on_error=failed)
+        return self.runner.start(work, on_result=lambda r: self._model_loaded(r[1], r[0]), on_error=failed,
+                                 on_cancel=lambda: self.show_message(f"cancelled loading {name}" + self._in_use()))
+
+    def _in_use(self) -> str:
+        return f"; the views keep using {self.model.name}" if self.model is not None else ""
+
+    def _release_model(self) -> None:
+        """Let go of the model in use everywhere (its memory is freed once no view holds it)."""
+        old, self.model = self.model, None
+        if old is None:
+            return
+        for key, widget in self.views.items():
+            widget.runner.cancel()
+            if getattr(widget, "model", None) is old:
+                widget.model = None
+            self._given.pop(key, None)
 
     def _model_loaded(self, model: LoadedModel, name: str | None = None) -> None:
         self.model = model
-        self.model_spec = None if name in (None, DEFAULT_MODEL) else name
+        self.model_spec = None if name is None or canonical(name) == canonical(DEFAULT_MODEL) else name
         info = model.info()
         self.show_message(f"{info['name']}: {info['architecture']}, {info['parameters']:,} parameters, "
                           f"{info['layers']} layers x {info['heads']} heads")
@@ -128,6 +213,8 @@ class Dashboard:
         """Size the open tab's figures to the page, and hand it the current model and items if it does not
         have them yet."""
         view = VIEWS[self.tabs.selected_index or 0]
+        if view.key not in self.views:
+            return  # being built: _views_built calls again
         self.views[view.key].fit()
         if self.model is None or not self.data.items:
             return
@@ -138,6 +225,8 @@ class Dashboard:
 
     def build(self, view: View) -> Any:
         """The view's widget, handed the current model and items (for tests and scripts)."""
+        if not self._built.wait(120):
+            raise TimeoutError("the dashboard's views were not built within 120 s")
         self.tabs.selected_index = VIEWS.index(view)
         self._show_tab()
         return self.views[view.key]
@@ -148,7 +237,15 @@ class Dashboard:
 
     # --- messages ---------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
-        self.message.value = f"<div style='color:#b00;padding:4px'>⚠ {html.escape(text)}</div>" if text else ""
+        self.message.value = f"<div style='color:#b00;padding:4px'>⚠ {esc(one_line(text, 800))}</div>" if text else ""
 
     def show_message(self, text: str) -> None:
-        self.message.value = f"<div style='color:#333;padding:4px'>{html.escape(text)}</div>"
+        self.message.value = f"<div style='color:#333;padding:4px'>{esc(one_line(text, 800))}</div>"
+
+
+def _kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the kernel running this code (None outside one: then everything is built at once)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -1,22 +1,29 @@
 """Choose the data: a built-in set, a recognised benchmark (hub id or local copy, config, split, a seeded
-sample), or an uploaded JSONL/CSV file; edit any item inline; see what was loaded."""
+sample), or an uploaded JSONL/CSV file; edit any item inline; see what was loaded.
+
+What may be loaded is the dashboard's :class:`~explorer.serve.Policy`: in a notebook anything; served, the
+built-in sets, the hub ids its operator lists and uploads within limits. An upload is parsed from its bytes
+in memory (never written to the server's disk), and its name is only ever shown as text or quoted as code.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import html
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import ipywidgets as W
 
 from explorer.errors import ExplorerError
-from explorer.items import BENCHMARKS, Item, Loaded, benchmark, load_source
+from explorer.items.benchmarks import BENCHMARKS, benchmark
 from explorer.items.builtin import DATASETS
+from explorer.items.files import FileBytes
+from explorer.items.io import Loaded, load_builtin, load_source
+from explorer.items.item import Item
+from explorer.serve import OPEN, Policy, read_upload
 from widgets._runner import Runner
 from widgets._setup import INLINE_LIMIT, Setup
 from widgets._state import SharedState
+from widgets._text import esc, literal, one_line
 
 BUILTIN = tuple(DATASETS)
 HUB = "hub"  # the data choice that reveals the benchmark controls
@@ -32,18 +39,23 @@ class DataPanel:
     """Holds the current items; calls ``on_change(items)`` when they change (new set or an edit)."""
 
     def __init__(self, state: SharedState, on_change: Callable[[list[Item]], None],
-                 on_error: Callable[[str], None], *, dataset: str = "capitals", n_items: int = 12) -> None:
-        self.state, self._on_change, self._on_error = state, on_change, on_error
+                 on_error: Callable[[str], None], *, dataset: str = "capitals", n_items: int = 12,
+                 policy: Policy = OPEN) -> None:
+        self.state, self._on_change, self._on_error, self.policy = state, on_change, on_error, policy
         self.items: list[Item] = []
         self.loaded: Loaded | None = None
         self._source: tuple[str, str | None] = ("", None)  # (how the items were loaded, as code; a note)
-        self.dataset = W.Dropdown(options=[*((b, b) for b in BUILTIN), ("benchmark (hub id or folder)…", HUB)],
-                                  value=dataset, description="data")
-        self.n_items = W.BoundedIntText(value=n_items, min=2, max=100_000, description="items",
-                                        layout=W.Layout(width="160px"))
-        self.upload = W.FileUpload(accept=".jsonl,.json,.csv", multiple=False, description="Upload JSONL/CSV")
-        self.source = W.Combobox(value=BENCHMARKS[0].id, options=[b.id for b in BENCHMARKS], description="dataset",
-                                 placeholder="hub id, or a folder with a copy", ensure_option=False)
+        hub = [("benchmark (hub id or folder)…" if policy.any_data else "benchmark (hub id)…", HUB)] \
+            if policy.any_data or policy.datasets else []
+        self.dataset = W.Dropdown(options=[*((b, b) for b in BUILTIN), *hub], value=dataset, description="data")
+        self.n_items = W.IntText(value=n_items, description="items", layout=W.Layout(width="160px"),
+                                 tooltip=f"a sample of 1 to {policy.max_items:,} items")
+        types = policy.uploads.types if policy.uploads is not None else (".jsonl", ".json", ".csv")
+        self.upload = W.FileUpload(accept=",".join(types), multiple=False, description="Upload JSONL/CSV")
+        offered = policy.dataset_choices([b.id for b in BENCHMARKS])
+        self.source = W.Combobox(value=offered[0] if offered else "", options=offered, description="dataset",
+                                 placeholder="hub id, or a folder with a copy" if policy.any_data else
+                                 "a hub id this dashboard offers", ensure_option=False)
         self.config = W.Combobox(description="config", ensure_option=False, layout=W.Layout(width="260px"))
         self.split = W.Combobox(value=AUTO, options=[AUTO, "test", "validation", "train"], description="split",
                                 ensure_option=False, layout=W.Layout(width="220px"))
@@ -87,46 +99,58 @@ class DataPanel:
             self.config.value = known.configs[0]
             self.split.value = known.split
 
+    def _sample(self) -> int | None:
+        """The sample size asked for, or None (said in the status line) when the policy refuses it."""
+        try:
+            return self.policy.check_sample(int(self.n_items.value))
+        except ExplorerError as e:
+            self._failed(str(e))
+            return None
+
     def load_builtin(self) -> None:
-        if self.dataset.value != HUB:
-            name, n = self.dataset.value, int(self.n_items.value)
-            self._loaded(load_source(name, n=n), f"explorer.load_items({name!r}, n={n})")
+        if self.dataset.value != HUB and (n := self._sample()) is not None:
+            name = self.dataset.value
+            self._loaded(load_builtin(name, n=n), f"explorer.load_items({literal(name)}, n={n})")
 
     def load_benchmark(self):
         """Load the benchmark the controls name, off the message loop (a hub download can take a while);
-        a seeded sample of ``n_items`` items."""
+        a seeded sample of ``n_items`` items. Served, only the hub ids the operator lists load."""
         source, config, split = self.source.value.strip(), self.config.value.strip(), self.split.value.strip()
+        try:
+            self.policy.check_dataset(source)
+        except ExplorerError as e:
+            self._failed(str(e))
+            return None
+        if (n := self._sample()) is None:
+            return None
         options = dict(config=None if config in ("", "default") else config,
-                       split=None if split in ("", AUTO) else split, n=int(self.n_items.value),
-                       seed=int(self.seed.value))
-        self.status.value = f"<i>loading {html.escape(source)}…</i>"
+                       split=None if split in ("", AUTO) else split, n=n, seed=int(self.seed.value))
+        self.status.value = f"<i>loading {esc(one_line(source, 80))}…</i>"
 
         def loaded(result: Loaded) -> None:
-            args = ", ".join(f"{k}={v!r}" for k, v in dict(options, config=result.config, split=result.split).items())
-            self._loaded(result, f"explorer.load_items({source!r}, {args})")
+            args = ", ".join(f"{k}={literal(v)}" for k, v in dict(options, config=result.config,
+                                                                 split=result.split).items())
+            self._loaded(result, f"explorer.load_items({literal(source)}, {args})")
 
         return self.runner.start(lambda job: load_source(source, **options), on_result=loaded,
                                  on_error=lambda e: self._failed(f"could not load {source}: {e}"))
 
     def load_upload(self, value) -> None:
+        """Read an upload from its bytes: under the policy's limits when it has any (checked before parsing)."""
         entries = _upload_entries(value)
         if not entries:
             return
-        entry = entries[0]
-        suffix = Path(entry["name"]).suffix
-        with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as f:
-            f.write(bytes(entry["content"]))
+        name, content = str(entries[0]["name"]), bytes(entries[0]["content"])
+        limits = self.policy.uploads
         try:
-            loaded = load_source(f.name)
+            loaded = read_upload(name, content, limits) if limits is not None else load_source(FileBytes(name, content))
         except (ExplorerError, ValueError, KeyError) as e:
-            self._failed(f"could not load {entry['name']}: {e}")
+            self._failed(str(e) if limits is not None and "upload refused" in str(e) else f"could not load {name}: {e}")
             return
-        finally:
-            Path(f.name).unlink(missing_ok=True)
         inline = len(loaded.items) <= INLINE_LIMIT  # small uploads are written out in the code
-        self._loaded(dataclasses.replace(loaded, name=entry["name"]),
-                     None if inline else f"explorer.load_items({entry['name']!r})",
-                     "" if inline else f"{len(loaded.items)} items uploaded from {entry['name']}: put that file here")
+        self._loaded(dataclasses.replace(loaded, name=name),
+                     None if inline else f"explorer.load_items({literal(name)})",
+                     "" if inline else f"{len(loaded.items)} items uploaded from {name}: put that file here")
 
     def _loaded(self, loaded: Loaded, code: str | None, note: str = "") -> None:
         if not loaded.items:
@@ -134,12 +158,13 @@ class DataPanel:
             return
         self.loaded, self._source = loaded, (code, note)
         skipped = "" if not loaded.skipped else (f" (e.g. {loaded.skipped[0].item_id!r}: {loaded.skipped[0].problem})")
-        self.status.value = f"<span style='color:#2a6'>loaded: {html.escape(loaded.describe() + skipped)}</span>"
+        self.status.value = f"<span style='color:#2a6'>loaded: {esc(one_line(loaded.describe() + skipped, 400))}</span>"
         self._set(loaded.items)
 
     def _failed(self, text: str) -> None:
-        self.status.value = f"<span style='color:#b00'>{html.escape(text)}</span>"
-        self._on_error(text)
+        line = one_line(text, 600)
+        self.status.value = f"<span style='color:#b00'>{esc(line)}</span>"
+        self._on_error(line)
 
     def setup(self, model: str | None) -> Setup:
         """Model and data as code: how the items were loaded (the controls as they were then), with the
@@ -154,12 +179,15 @@ class DataPanel:
 
     # --- editing ----------------------------------------------------------------------------------
     def apply_edit(self) -> None:
-        """Replace the selected item with the edited one (validated: a bad edit shows an error)."""
+        """Replace the selected item with the edited one (validated: a bad edit shows an error; served, within
+        the upload limits' choices and characters)."""
         old = next(i for i in self.items if i.id == self.item.value)
         choices = tuple(c.strip() for c in self.choices.value.splitlines() if c.strip())
         try:
             new = Item(id=old.id, question=self.question.value, choices=choices,
                        answer=None if self.answer.value < 0 else int(self.answer.value), metadata=old.metadata)
+            if self.policy.uploads is not None:
+                self.policy.uploads.check_item(new, "the edited item")
         except ExplorerError as e:
             self._on_error(str(e))
             return

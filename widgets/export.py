@@ -8,12 +8,13 @@ with no server-side files.
 from __future__ import annotations
 
 import base64
-import html
 import io
 
 import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
+
+from widgets._text import esc
 
 
 def frame_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
@@ -42,8 +43,8 @@ MIME = {"csv": "text/csv", "parquet": "application/octet-stream", "html": "text/
 def download_link(payload: bytes, filename: str, kind: str) -> str:
     """An HTML anchor that downloads ``payload`` as ``filename``."""
     b64 = base64.b64encode(payload).decode()
-    return (f'<a download="{html.escape(filename)}" href="data:{MIME[kind]};base64,{b64}" '
-            f'target="_blank">{html.escape(filename)}</a>')
+    return (f'<a download="{esc(filename)}" href="data:{MIME[kind]};base64,{b64}" '
+            f'target="_blank">{esc(filename)}</a>')
 
 
 def with_intervention(frame: pd.DataFrame, label: str) -> pd.DataFrame:

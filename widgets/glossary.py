@@ -3,8 +3,9 @@ under each view listing the terms it uses."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
+
+from widgets._text import esc
 
 DEFINITIONS = {
     # attentiveness
@@ -54,11 +55,11 @@ def define(name: str) -> str:
 
 def term(name: str, label: str | None = None) -> str:
     """``label`` (default the term) with its definition as a tooltip (dotted underline)."""
-    return (f"<abbr title='{html.escape(define(name), quote=True)}' style='text-decoration:underline dotted;"
-            f"cursor:help'>{html.escape(label or ALIASES.get(name, name))}</abbr>")
+    return (f"<abbr title='{esc(define(name))}' style='text-decoration:underline dotted;"
+            f"cursor:help'>{esc(label or ALIASES.get(name, name))}</abbr>")
 
 
 def caption(names: Iterable[str]) -> str:
     """A small caption defining each term, for under a view."""
-    parts = [f"<b>{html.escape(ALIASES.get(n, n))}</b>: {html.escape(define(n))}" for n in names]
+    parts = [f"<b>{esc(ALIASES.get(n, n))}</b>: {esc(define(n))}" for n in names]
     return f"<div class='lmx-caption' style='font-size:11px;color:#555;line-height:1.35'>{' · '.join(parts)}</div>"

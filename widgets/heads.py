@@ -13,27 +13,27 @@ map is always of the unscaled model: it is where the intervention is chosen.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import pandas as pd
 
 from explorer import columns as C
 from explorer.items.item import Item
-from explorer.models.handle import LoadedModel
-from explorer.probes.contrasts import item_contrasts
-from explorer.probes.counterfactual import Counterfactual, capital_counterfactuals, known_facts
-from explorer.probes.heads import head_attribution, mean_attribution
-from explorer.probes.sweep import sweep_heads, sweep_summary
 from widgets._plot import model_lock, refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets._view import ProbeView, fig_widget, side_by_side
 from widgets.figures import heads as F
 from widgets.glossary import term
 from widgets.specs import HeadsSpec
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
+    from explorer.probes.counterfactual import Counterfactual
 
 GRID = (-10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 10.0)
 PROMPT_SETS = [("the loaded items (gold vs the model's top wrong choice)", "items"),
@@ -77,7 +77,7 @@ class HeadsWidget(ProbeView):
                                     layout=W.Layout(width="auto"))
         self.headline = W.HTML()
         self.table = W.HTML()
-        self.heat_fig = fig_widget(F.attribution_heatmap(mean_attribution(self.attribution)))
+        self.heat_fig = fig_widget(F.attribution_heatmap(pd.DataFrame(columns=C.MEAN_ATTRIBUTION_COLUMNS)))
         self.curve_fig = fig_widget(F.sweep_figure(pd.DataFrame(columns=C.SWEEP_SUMMARY_COLUMNS)))
         self.figures = [self.heat_fig, self.curve_fig]
         self.heat_fig.data[0].on_click(self._clicked)
@@ -123,6 +123,9 @@ class HeadsWidget(ProbeView):
         return (id(self.model), self.model.fingerprint, r.id, r.prompt, r.target, r.foil)
 
     def _records(self, job: Job, spec: HeadsSpec, items: list[Item]) -> list[Counterfactual]:
+        from explorer.probes.contrasts import item_contrasts  # noqa: PLC0415 - torch: not for the frame
+        from explorer.probes.counterfactual import capital_counterfactuals, known_facts  # noqa: PLC0415
+
         if spec.prompts == "given":
             return list(self.given or [])
         key = (id(self.model), spec.prompts, tuple((i.id, i.question, i.choices, i.answer) for i in items)
@@ -143,22 +146,26 @@ class HeadsWidget(ProbeView):
         return self._records_memo[key]
 
     def _attribute(self, job: Job, records: list[Counterfactual]) -> pd.DataFrame:
+        from explorer.probes.heads import head_attribution  # noqa: PLC0415 - torch: not for the frame
+
         missing = [r for r in records if self._key(r) not in self._memo]
         if missing:
             with model_lock(self.model):
                 frame = head_attribution(self.model, missing, batch_size=self.batch_size, progress=job.progress,
-                                         cancel=job.cancelled)
+                                         cancel=job.cancelled, **self.pass_budget())
             for r in missing:
                 self._memo[self._key(r)] = frame[frame[C.PROMPT_ID] == r.id]
         return pd.concat([self._memo[self._key(r)] for r in records], ignore_index=True)
 
     def _work(self, job: Job, spec: HeadsSpec, items: list[Item]) -> tuple:
+        from explorer.probes.sweep import sweep_heads  # noqa: PLC0415 - torch: not for the frame
+
         records = self._records(job, spec, items)
         attribution = self._attribute(job, records)
         job.emit((records, attribution, None, None))
         head = spec.head
         if head is None:
-            mean = mean_attribution(attribution)
+            mean = _mean(attribution)
             top = mean.loc[mean[C.ATTRIBUTION].abs().idxmax()]
             head = (int(top[C.LAYER]), int(top[C.HEAD]))
         factors = sorted({*self.grid, 1.0, float(spec.factor)})
@@ -168,7 +175,7 @@ class HeadsWidget(ProbeView):
         if missing:
             with model_lock(self.model):
                 new = sweep_heads(self.model, records, [head], missing, batch_size=self.batch_size * len(missing),
-                                  progress=job.progress, cancel=job.cancelled)
+                                  progress=job.progress, cancel=job.cancelled, **self.pass_budget())
             done = new if done is None else pd.concat([done, new], ignore_index=True)
             self.sweeps[key] = done
         return records, attribution, head, done
@@ -201,7 +208,7 @@ class HeadsWidget(ProbeView):
 
     def _clear(self) -> None:
         self.attribution, self._sweep, self.numbers = self.attribution.iloc[0:0], None, {}
-        refresh(self.heat_fig, F.attribution_heatmap(mean_attribution(self.attribution)))
+        refresh(self.heat_fig, F.attribution_heatmap(_mean(self.attribution)))
         refresh(self.curve_fig, F.sweep_figure(pd.DataFrame(columns=C.SWEEP_SUMMARY_COLUMNS)))
         self.table.value = self.headline.value = ""
 
@@ -209,20 +216,20 @@ class HeadsWidget(ProbeView):
         frame = self.attribution
         if self.prompt.value:
             frame = frame[frame[C.PROMPT_ID] == self.prompt.value]
-        return mean_attribution(frame)
+        return _mean(frame)
 
     def _show_factor(self) -> None:
         frame = getattr(self, "_sweep", None)
         if frame is None or self.head is None:
             return
-        summary = sweep_summary(frame)
+        summary = _sweep_summary(frame)
         base = summary.loc[summary[C.FACTOR] == 1.0, C.TARGET_RATE]
         factor = float(self.slider.value)
         refresh(self.curve_fig, F.sweep_figure(summary, current=factor, base_rate=float(base.iloc[0]) if len(base)
                                                else None, head=self.head))
         rows = frame[frame[C.FACTOR] == factor]
         self.table.value = F.prompt_table(rows, selected=self.state.selected_item)
-        mean = mean_attribution(self.attribution)
+        mean = _mean(self.attribution)
         att = mean[(mean[C.LAYER] == self.head[0]) & (mean[C.HEAD] == self.head[1])][C.ATTRIBUTION]
         rate = summary.loc[summary[C.FACTOR] == factor, C.TARGET_RATE]
         nan = float("nan")
@@ -233,7 +240,7 @@ class HeadsWidget(ProbeView):
         n = self.numbers
         source = "the given records" if self.given is not None else \
             next(label for label, value in PROMPT_SETS if value == self.prompts.value)
-        self.headline.value = (f"<b>{n['n_prompts']}</b> prompts ({html.escape(source)}) · head "
+        self.headline.value = (f"<b>{n['n_prompts']}</b> prompts ({esc(source)}) · head "
                                f"<b>L{self.head[0]}H{self.head[1]}</b> mean {term('attribution')} "
                                f"<b>{n['attribution']:+.3f}</b> · {term('target rate')} unscaled "
                                f"<b>{n['target_rate_unscaled']:.2f}</b> → ×{factor:g}: "
@@ -241,7 +248,7 @@ class HeadsWidget(ProbeView):
 
     def _show_banner(self, spec: HeadsSpec) -> None:
         heads = self.state.applied()
-        self.banner.value = (f"<div class='lmx-banner'>⚠ Intervention on: <b>{html.escape(heads_label(heads))}</b> "
+        self.banner.value = (f"<div class='lmx-banner'>⚠ Intervention on: <b>{esc(heads_label(heads))}</b> "
                              "is applied to every other view. This map and curve are of the unscaled model (the "
                              "curve scales only the selected head).</div>" if heads else "")
         self.banner.layout.display = None if heads else "none"
@@ -290,3 +297,15 @@ class HeadsWidget(ProbeView):
                 self.state.heads = {self.head: float(self.slider.value)}
             self.state.apply_intervention = bool(self.apply.value)
         self._show_banner(self.spec())
+
+
+def _mean(frame: pd.DataFrame) -> pd.DataFrame:
+    from explorer.probes.heads import mean_attribution  # noqa: PLC0415 - torch: not for the frame
+
+    return mean_attribution(frame)
+
+
+def _sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    from explorer.probes.sweep import sweep_summary  # noqa: PLC0415 - torch: not for the frame
+
+    return sweep_summary(frame)

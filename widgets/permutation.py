@@ -4,8 +4,8 @@ averaged out. A thin view: the numbers come from :mod:`explorer.probes.permutati
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import pandas as pd
@@ -13,17 +13,19 @@ import pandas as pd
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.permutation_summary import group_table, summarize_permutation
-from explorer.models.handle import LoadedModel
-from explorer.probes.permutation import orders_for, permutation_probe
 from widgets._plot import model_lock, refresh
 from widgets._runner import Job, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
+from widgets._text import esc
 from widgets._view import ProbeView, fig_widget, given_code, side_by_side
 from widgets.figures import permutation as F
 from widgets.figures.groups import group_bars
 from widgets.glossary import term
 from widgets.specs import PERMUTATION_NUMBERS, PermutationSpec
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 ORDER_MODES = [("cyclic shifts (k)", "cyclic"), ("all orders (k!)", "all"), ("6 random orders", "6"),
                ("12 random orders", "12")]
@@ -135,6 +137,8 @@ class PermutationWidget(ProbeView):
         return self.start(spec, lambda job: self._work(job, spec, items))
 
     def _work(self, job: Job, spec: PermutationSpec, items: list[Item]) -> pd.DataFrame:
+        from explorer.probes.permutation import orders_for, permutation_probe  # noqa: PLC0415 - torch: not for the frame
+
         options = spec.options()
         per_k = orders_for(items, options["orders"])
         total = sum(len(per_k[i.k]) for i in items)
@@ -224,7 +228,7 @@ class PermutationWidget(ProbeView):
                  f"{term('consistency')} <b>{f(s['consistency'])}</b>",
                  f"{term('RStd (×100)')} <b>{rstd}</b>",
                  f"{term('χ² p')} = " + ("–" if s["chi2_p"] is None else f"{s['chi2_p']:.2g}")]
-        notes = "".join(f"<br><i>{html.escape(n)}</i>" for n in s["notes"])
+        notes = "".join(f"<br><i>{esc(n)}</i>" for n in s["notes"])
         return " · ".join(parts) + notes
 
     # --- selection --------------------------------------------------------------------------------
@@ -251,11 +255,11 @@ class PermutationWidget(ProbeView):
         blocks = []
         for order, g in rows.groupby(C.ORDER, sort=False):
             table = "".join(
-                f"<tr><td>{html.escape(str(r[C.LABEL]))}</td><td>{html.escape(str(r[C.CHOICE]))}"
+                f"<tr><td>{esc(str(r[C.LABEL]))}</td><td>{esc(str(r[C.CHOICE]))}"
                 f"{' ✓' if _true(r[C.IS_GOLD]) else ''}</td><td>{r[C.PROB_NORM]:.3f}</td><td>{r[C.PROB]:.3f}</td>"
                 f"<td>{'◀' if r[C.IS_PRED] else ''}</td></tr>" for _, r in g.iterrows())
-            blocks.append(f"<div style='margin:4px 12px 4px 0'><b>order {order}</b><pre style='font-size:11px'>"
-                          f"{html.escape(g[C.PROMPT].iloc[0])}</pre><table><tr><th>label</th><th>choice</th>"
+            blocks.append(f"<div style='margin:4px 12px 4px 0'><b>order {esc(order)}</b><pre style='font-size:11px'>"
+                          f"{esc(g[C.PROMPT].iloc[0])}</pre><table><tr><th>label</th><th>choice</th>"
                           f"<th>p (renorm.)</th><th>p (vocab)</th><th></th></tr>{table}</table></div>")
         self.detail.value = f"<div style='display:flex;flex-wrap:wrap'>{''.join(blocks)}</div>"
 

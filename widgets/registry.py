@@ -7,6 +7,7 @@ frame at once) and then handed the model and items with ``configure(model, items
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,11 @@ class View:
     build: Callable[[SharedState], Any]
     data: Callable[[Any], pd.DataFrame]
     figure: Callable[[Any], go.FigureWidget]
+
+    def prepare(self) -> None:
+        """Import the view's module (plotly's widget and the metrics it draws), creating no widget: safe off
+        the kernel's main thread, so the widgets can then be built on it quickly."""
+        importlib.import_module(f"widgets.{self.key}")
 
 
 def _attentiveness(state: SharedState) -> Any:

@@ -8,18 +8,22 @@ view grouped by order), attentiveness, and calibration. The head probe's views n
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 import pandas as pd
 
 from explorer import columns as C
-from explorer.distributed.folder import Manifest, RunFolder, RunFolderError
+from explorer.errors import ExplorerError
+from explorer.serve import OPEN, Policy
 from widgets._runner import Job, Runner
 from widgets._state import SharedState
+from widgets._text import esc, literal, one_line
+
+if TYPE_CHECKING:
+    from explorer.distributed.folder import Manifest
 
 
 def _permutation(rows: pd.DataFrame, state: SharedState, code: str) -> dict[str, Any]:
@@ -44,7 +48,7 @@ def _calibration(rows: pd.DataFrame, state: SharedState, code: str) -> dict[str,
 
 def rows_code(folder: str | Path) -> str:
     """What "Show code" loads a run's rows with: the same reader as the view, with pandas alone."""
-    return f"from explorer.distributed import RunFolder\n\nRunFolder({str(Path(folder).resolve())!r}).rows()"
+    return f"from explorer.distributed import RunFolder\n\nRunFolder({literal(str(Path(folder).resolve()))}).rows()"
 
 
 # probe of a run -> its score-only views, by title; each gets the rows and the code that loads them
@@ -53,12 +57,14 @@ RUN_VIEWS: dict[str, Callable[[pd.DataFrame, SharedState, str], dict[str, Any]]]
 
 
 class RunView:
-    """A folder box and an Open button; the run's manifest in a line; its views in tabs."""
+    """A folder box and an Open button; the run's manifest in a line; its views in tabs. Served
+    (``policy``), only the run folders its operator lists open; nothing typed is looked up on disk first."""
 
-    def __init__(self, path: str | Path = "", *, state: SharedState | None = None) -> None:
-        self.state = state if state is not None else SharedState()
-        self.path = W.Text(value=str(path), description="run folder", placeholder="a folder a --ray run wrote",
-                           layout=W.Layout(width="520px"))
+    def __init__(self, path: str | Path = "", *, state: SharedState | None = None, policy: Policy = OPEN) -> None:
+        self.state, self.policy = state if state is not None else SharedState(), policy
+        self.path = W.Combobox(value=str(path), options=list(policy.runs), description="run folder",
+                               placeholder="a folder a --ray run wrote" if policy.any_data else
+                               "a run this dashboard offers", ensure_option=False, layout=W.Layout(width="520px"))
         self.open_button = W.Button(description="Open run", icon="folder-open")
         self.open_button.on_click(lambda _: self.open())
         self.info = W.HTML()
@@ -76,14 +82,21 @@ class RunView:
 
         display(self.widget)
 
-    def open(self, path: str | Path | None = None) -> Job:
+    def open(self, path: str | Path | None = None) -> Job | None:
         """Read the run in the background, then show it (an unfinished run shows what it holds)."""
         if path is not None:
             self.path.value = str(path)
-        folder = RunFolder(self.path.value.strip())
+        try:
+            where = self.policy.check_run(self.path.value)
+        except ExplorerError as e:
+            self._error(e)
+            return None
 
         def work(job: Job) -> tuple[Manifest, pd.DataFrame, list[str], str]:
+            from explorer.distributed.folder import RunFolder, RunFolderError  # noqa: PLC0415 - pyarrow: on open
+
             job.progress(0, 1)
+            folder = RunFolder(where)
             manifest = folder.manifest()
             if manifest.probe not in RUN_VIEWS:
                 raise RunFolderError(f"{folder.path} holds a {manifest.probe!r} run; its views need the model. "
@@ -101,10 +114,10 @@ class RunView:
         self.views = RUN_VIEWS[manifest.probe](rows, self.state, code)
         model = manifest.model
         state = ("complete" if not problems else
-                 f"<span style='color:#b00'>not finished: {html.escape(problems[0])}; showing the rows so far</span>")
-        self.info.value = (f"<b>{html.escape(manifest.probe)}</b> run of <b>{html.escape(str(model.get('name')))}</b> "
-                           f"({html.escape(str(model.get('dtype')))}, fingerprint "
-                           f"{html.escape((manifest.fingerprint or '?')[:12])}) · {rows[manifest.unit_key].nunique()} "
+                 f"<span style='color:#b00'>not finished: {esc(problems[0])}; showing the rows so far</span>")
+        self.info.value = (f"<b>{esc(manifest.probe)}</b> run of <b>{esc(str(model.get('name')))}</b> "
+                           f"({esc(str(model.get('dtype')))}, fingerprint "
+                           f"{esc((manifest.fingerprint or '?')[:12])}) · {rows[manifest.unit_key].nunique()} "
                            f"of {manifest.n_units} units · {len(rows)} rows · {state}")
         self.tabs.children = [v.widget for v in self.views.values()]
         self.tabs.titles = list(self.views)
@@ -112,4 +125,4 @@ class RunView:
             self.info.value += f" · computed by {rows[C.WORKER].nunique()} actor(s)"
 
     def _error(self, e: BaseException) -> None:
-        self.info.value = f"<div style='color:#b00'>⚠ could not open the run: {html.escape(str(e))}</div>"
+        self.info.value = f"<div style='color:#b00'>⚠ could not open the run: {esc(one_line(e, 600))}</div>"

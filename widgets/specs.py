@@ -15,6 +15,7 @@ from typing import ClassVar
 from explorer import columns as C
 from explorer.items.item import Item
 from widgets._setup import items_literal, under
+from widgets._text import literal
 from widgets._view import Spec
 
 ATTENTIVENESS_NUMBERS = ("n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm", "resolved_share",
@@ -23,6 +24,13 @@ PERMUTATION_NUMBERS = ("n_items", "a_bias", "accuracy", "order_avg_accuracy", "c
                        "pride_accuracy_before", "pride_accuracy", "consistency", "rstd", "chi2_p")
 CALIBRATION_NUMBERS = ("n", "accuracy", "mean_confidence", "ece", "mce", "brier", "balance", "selective_auc", "smece")
 SMECE_BOOTSTRAP = 100  # resamples for the smooth ECE's interval in the calibration table
+# the columns the calibration view keeps per prediction (and may group by)
+GROUPABLE = [C.FORMAT, C.SHOTS, C.ANSWER, C.PRED, C.ORDER_ID, C.INTERVENTION, C.CONDITION, C.SEED]
+HEADS = "heads"  # the chain comparison that scales the heads set in the Heads view
+COMPARISONS = {"letters vs cloze": dict(formats=["letters", "cloze"]),
+               "letters vs string": dict(formats=["letters", "string"]),
+               "0 vs 1 demonstration": dict(shots=[0, 1]),
+               "heads scaled (Heads tab) vs not": HEADS}
 
 
 def _pool(pool: Sequence[Item]) -> str:
@@ -51,21 +59,23 @@ class AttentivenessSpec(Spec):
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("group", "metric")
 
     def code(self) -> str:
-        work = (f"rows = attentiveness(model, items, [{self.fmt!r}], shots=[{self.shots}], seeds=[{self.seed}], "
+        work = (f"rows = attentiveness(model, items, [{literal(self.fmt)}], shots=[{self.shots}], seeds=[{self.seed}], "
                 f"pool=pool)\n")
         imports = "from explorer.metrics import summarize_attentiveness\n"
         if self.given:
             start = (f"import json\n\nimport pandas as pd\n\n{imports}\n{_given(self.given, 'rows')}"
-                     f"rows = rows[(rows[{C.FORMAT!r}] == {self.fmt!r}) & (rows[{C.SHOTS!r}] == {self.shots})]\n"
-                     f"rows = rows[rows[{C.SEED!r}] == rows[{C.SEED!r}].min()].reset_index(drop=True)\n")
+                     f"rows = rows[(rows[{literal(C.FORMAT)}] == {literal(self.fmt)}) & "
+                     f"(rows[{literal(C.SHOTS)}] == {self.shots})]\n"
+                     f"rows = rows[rows[{literal(C.SEED)}] == rows[{literal(C.SEED)}].min()].reset_index(drop=True)\n")
         else:
             start = (self.setup.code() + imports + "from explorer.probes import attentiveness\n\n" + _pool(self.pool)
                      + under(self.heads, work))
         group = (f"\nheadline['{self.metric} by {self.group}'] = {{str(k): v for k, v in summarize_attentiveness("
-                 f"rows, by=[{self.group!r}], n_boot=0).set_index({self.group!r})[{self.metric!r}].items()}}\n"
+                 f"rows, by=[{literal(self.group)}], n_boot=0).set_index({literal(self.group)})"
+                 f"[{literal(self.metric)}].items()}}\n"
                  if self.group else "")
         return (start + "summary = summarize_attentiveness(rows, n_boot=0).iloc[0]\n"
-                + f"headline = {{key: float(summary[key]) for key in {list(ATTENTIVENESS_NUMBERS)!r}}}" + group
+                + f"headline = {{key: float(summary[key]) for key in {literal(list(ATTENTIVENESS_NUMBERS))}}}" + group
                 + "\nprint(json.dumps(headline, default=float))  # the numbers the view shows\n")
 
 
@@ -88,11 +98,11 @@ class PermutationSpec(Spec):
 
     def code(self) -> str:
         o = self.options()
-        work = (f"rows = permutation_probe(model, items, orders={o['orders']!r}, labels={self.labels!r}, "
-                f"template={self.template!r}, shots={self.shots}, pool=pool)\n")
+        work = (f"rows = permutation_probe(model, items, orders={literal(o['orders'])}, labels={literal(self.labels)}, "
+                f"template={literal(self.template)}, shots={self.shots}, pool=pool)\n")
         group = (f"headline['{self.metric} by {self.group}'] = {{str(k): v for k, v in group_table("
-                 f"summarize_permutation(rows, by=[{self.group!r}], n_boot=0), [{self.metric!r}])"
-                 f".set_index({self.group!r})[{self.metric!r}].items()}}\n" if self.group else "")
+                 f"summarize_permutation(rows, by=[{literal(self.group)}], n_boot=0), [{literal(self.metric)}])"
+                 f".set_index({literal(self.group)})[{literal(self.metric)}].items()}}\n" if self.group else "")
         imports = "from explorer.metrics import group_table, summarize_permutation\n"
         if self.given:
             start = f"import json\n\nimport pandas as pd\n\n{imports}\n{_given(self.given, 'rows')}"
@@ -100,7 +110,7 @@ class PermutationSpec(Spec):
             start = (self.setup.code() + imports + "from explorer.probes import permutation_probe\n\n"
                      + _pool(self.pool) + under(self.heads, work))
         return (start + "summary = summarize_permutation(rows, n_boot=0)\n"
-                + f"headline = {{key: summary[key] for key in {list(PERMUTATION_NUMBERS)!r}}}\n" + group
+                + f"headline = {{key: summary[key] for key in {literal(list(PERMUTATION_NUMBERS))}}}\n" + group
                 + "print(json.dumps(headline, default=float))  # the numbers the view shows\n")
 
 
@@ -126,21 +136,21 @@ class HeadsSpec(Spec):
             records = ("from explorer.probes import capital_counterfactuals, known_facts\n\n"
                        "records = known_facts(model, capital_counterfactuals(24))[:12]  # the built-in capital "
                        "counterfactuals the model knows\n")
-        pick = (f"head = {self.head!r}  # the head selected in the view\n" if self.head is not None else
+        pick = (f"head = {literal(self.head)}  # the head selected in the view\n" if self.head is not None else
                 "head = tuple(int(v) for v in per_head.loc[per_head['attribution'].abs().idxmax(), "
                 "['layer', 'head']])\n")
         applied = ("" if not self.heads else
-                   f"# handed to the other views: scale_heads(model, {dict(sorted(self.heads.items()))!r})\n")
+                   f"# handed to the other views: scale_heads(model, {literal(dict(sorted(self.heads.items())))})\n")
         return (self.setup.code() + "from explorer.probes import head_attribution, mean_attribution, sweep_heads, "
                 "sweep_summary\n" + records
                 + "attribution = head_attribution(model, records)  # of the unscaled model\n"
                 "per_head = mean_attribution(attribution)\n" + pick + applied
-                + f"rates = sweep_summary(sweep_heads(model, records, [head], [1.0, {float(self.factor)!r}]))"
+                + f"rates = sweep_summary(sweep_heads(model, records, [head], [1.0, {literal(float(self.factor))}]))"
                 ".set_index('factor')['target_rate']\n"
                 "mean = per_head.set_index(['layer', 'head'])['attribution']\n"
                 + _print(f"{{'n_prompts': len(records), 'head': list(head), 'attribution': float(mean[head]), "
                          f"'target_rate_unscaled': float(rates[1.0]), 'target_rate': "
-                         f"float(rates[{float(self.factor)!r}])}}"))
+                         f"float(rates[{literal(float(self.factor))}])}}"))
 
 
 @dataclass(frozen=True)
@@ -159,30 +169,30 @@ class CalibrationSpec(Spec):
                                               "smooth")
 
     def code(self) -> str:
-        from widgets.calibration import GROUPABLE  # noqa: PLC0415 - the columns the view keeps per prediction
-
         by = [self.group] if self.group else []
         if self.given:
             start = ("import json\n\nimport pandas as pd\n\nfrom explorer.probes import recalibrated, summarize\n\n"
                      + _given(self.given, "frame"))
         else:
-            work = (f"frame = pd.concat([score_choices(model, items, fmt) for fmt in {list(self.formats)!r}], "
+            work = (f"frame = pd.concat([score_choices(model, items, fmt) for fmt in {literal(list(self.formats))}], "
                     "ignore_index=True)\n")
             start = (self.setup.code() + "import pandas as pd\n\nfrom explorer.probes import recalibrated, "
                      "score_choices, summarize\n\n" + under(self.heads, work))
         return (start
-                + f"keep = [c for c in {GROUPABLE!r} if c in frame.columns]\n"
-                f"fit_by = [c for c in {by!r} if c in frame.columns]  # recalibrate within conditions\n"
-                f"predictions = recalibrated(frame, {self.recalibration!r}, by=fit_by, keep=keep, folds={self.folds}, "
-                f"prob={self.source!r})\n"
-                f"summary = summarize(predictions, by={by!r}, n_bins={self.bins}, strategy={self.strategy!r}, "
+                + f"keep = [c for c in {literal(GROUPABLE)} if c in frame.columns]\n"
+                f"fit_by = [c for c in {literal(by)} if c in frame.columns]  # recalibrate within conditions\n"
+                f"predictions = recalibrated(frame, {literal(self.recalibration)}, by=fit_by, keep=keep, "
+                f"folds={self.folds}, "
+                f"prob={literal(self.source)})\n"
+                f"summary = summarize(predictions, by={literal(by)}, n_bins={self.bins}, "
+                f"strategy={literal(self.strategy)}, "
                 f"n_boot={SMECE_BOOTSTRAP})\n"
-                + _print(f"summary[{by + list(CALIBRATION_NUMBERS)!r}].to_dict('records')"))
+                + _print(f"summary[{literal(by + list(CALIBRATION_NUMBERS))}].to_dict('records')"))
 
 
 @dataclass(frozen=True)
 class ChainSpec(Spec):
-    """``comparison``: a key of ``widgets.chain.COMPARISONS``; ``a``/``b``: the conditions compared."""
+    """``comparison``: a key of ``COMPARISONS``; ``a``/``b``: the conditions compared."""
 
     comparison: str = "letters vs cloze"
     pool: tuple[Item, ...] = ()
@@ -192,9 +202,8 @@ class ChainSpec(Spec):
     VIEW_FIELDS: ClassVar[tuple[str, ...]] = ("a", "b")
 
     def code(self) -> str:
-        from widgets.chain import COMPARISONS, HEADS  # noqa: PLC0415
-
-        agreement = (f"agreement = chain_agreement(rows, [({self.a!r}, {self.b!r})])\n" if self.a != self.b else
+        agreement = (f"agreement = chain_agreement(rows, [({literal(self.a)}, {literal(self.b)})])\n"
+                     if self.a != self.b else
                      "agreement = chain_agreement(rows, [])\n")
         numbers = ("means = chain_means(rows)\n" + agreement
                    + _print("{'means': means.to_dict('records'), 'spearman': dict(zip(agreement['link'], "
@@ -208,10 +217,11 @@ class ChainSpec(Spec):
         if spec == HEADS:
             scaled = dict(sorted(self.heads.items()))
             label = "scaled " + ",".join(f"L{l}H{h}x{f:g}" for (l, h), f in scaled.items())
-            lines.append(f"conditions = chain_conditions(interventions={{'not scaled': {{}}, {label!r}: {scaled!r}}})")
+            lines.append(f"conditions = chain_conditions(interventions={{'not scaled': {{}}, "
+                         f"{literal(label)}: {literal(scaled)}}})")
             work, heads = "rows = chain_probe(model, items, conditions, pool=pool)\n", {}
         else:
-            args = ", ".join(f"{k}={v!r}" for k, v in spec.items())
+            args = ", ".join(f"{k}={literal(v)}" for k, v in spec.items())
             if max(spec.get("shots", [0])) > len(self.pool):
                 lines += ["from explorer.prompts.demos import split_pool",
                           "pool, items = split_pool(items, max(1, min(4, len(items) // 3)), seed=0)  # demonstrations "

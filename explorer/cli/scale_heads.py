@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from explorer import columns as C
-from explorer.cli.commands.heads import attribution_summary, report, strongest
+from explorer.cli.heads_summary import attribution_summary, report, strongest
 from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
 from explorer.distributed.folder import RunFolder
 from explorer.probes.counterfactual import Counterfactual

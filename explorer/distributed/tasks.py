@@ -23,7 +23,7 @@ from explorer.probes.attentiveness import PREMISE, attentiveness
 from explorer.probes.choices import score_choices
 from explorer.probes.counterfactual import known_facts
 from explorer.probes.heads import head_attribution
-from explorer.probes.orders import check_labels, resolve_orders
+from explorer.items.orders import check_labels, resolve_orders
 from explorer.probes.permutation import permutation_format, permutation_probe
 from explorer.probes.sweep import sweep_heads
 from explorer.prompts.format import PromptFormat, get_format

@@ -8,18 +8,21 @@ from typing import TYPE_CHECKING
 from explorer._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.items.item import Item
-    from explorer.items.io import items_to_frame, load_items, load_source, Loaded, save_jsonl
+    from explorer.items.benchmarks import BENCHMARKS, Benchmark, benchmark
     from explorer.items.builtin import arithmetic, builtin_items, capitals, counterfactual_capitals
+    from explorer.items.files import FileBytes
+    from explorer.items.io import Loaded, items_to_frame, load_builtin, load_items, load_source, save_jsonl
+    from explorer.items.item import Item
     from explorer.items.mmlu import mmlu
     from explorer.items.sampling import sample
-    from explorer.items.schemas import Schema, SCHEMAS
-    from explorer.items.benchmarks import Benchmark, benchmark, BENCHMARKS
+    from explorer.items.schemas import SCHEMAS, Schema
 
 _EXPORTS = {
     "Item": "explorer.items.item",
     "load_items": "explorer.items.io",
     "load_source": "explorer.items.io",
+    "load_builtin": "explorer.items.io",
+    "FileBytes": "explorer.items.files",
     "Loaded": "explorer.items.io",
     "items_to_frame": "explorer.items.io",
     "save_jsonl": "explorer.items.io",

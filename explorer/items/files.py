@@ -1,15 +1,42 @@
 """Reading item files (JSONL, JSON, CSV, parquet) into rows, with an error for every way a file can be
-broken that names the file, the line or row, and the fix."""
+broken that names the file, the line or row, and the fix. A file on disk and an upload's bytes go through
+the same parser (:func:`parse_records`)."""
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from explorer.errors import DataError, ItemError
 
 FILE_TYPES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
+TOO_DEEP = "nested deeper than Python's JSON reader allows"
+FLAT = "write each item as one flat object: question, choices (a list), answer"
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A file's content in memory (an upload): ``load_items(FileBytes("mine.jsonl", data))`` reads it as the
+    file ``name`` would be read, and errors name it, never a temporary path."""
+
+    name: str
+    content: bytes
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+
+def decode(data: bytes, where: str) -> str:
+    """The bytes as UTF-8 text, or a clear error naming ``where``."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(where, "encoding", f"byte {e.start} is not UTF-8 text ({e.reason})",
+                        "save the file as UTF-8") from None
 
 
 def read_text(path: Path) -> str:
@@ -21,50 +48,75 @@ def read_text(path: Path) -> str:
                         "save the file as UTF-8") from None
 
 
-def jsonl_records(path: Path) -> list[tuple[int, Any]]:
-    """(line number, JSON value) for every non-blank line."""
+def loads_json(text: str) -> Any:
+    """``json.loads``, with nesting too deep for Python's reader raised as a ``ValueError`` (never a
+    RecursionError that would take the caller's stack with it)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+
+
+def jsonl_lines(text: str, name: str) -> list[tuple[int, Any]]:
+    """(line number, JSON value) for every non-blank line; ``name`` is how errors call the file."""
     records = []
-    for n, line in enumerate(read_text(path).splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append((n, json.loads(line)))
+            records.append((n, loads_json(line)))
         except json.JSONDecodeError as e:
-            raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
+            raise ItemError(f"{name}:{n}", "line", f"not valid JSON ({e.msg})",
                             "write one JSON object per line") from None
+        except ValueError as e:
+            raise ItemError(f"{name}:{n}", "line", str(e), FLAT) from None
     return records
+
+
+def jsonl_records(path: Path) -> list[tuple[int, Any]]:
+    """(line number, JSON value) for every non-blank line of the file."""
+    return jsonl_lines(read_text(path), path.name)
 
 
 def read_records(path: Path) -> list[Any]:
     """The rows of an items file, chosen by its suffix (``FILE_TYPES``)."""
+    return parse_records(path, path.suffix.lower(), where=repr(str(path)), name=path.name)
+
+
+def parse_records(source: Path | bytes, suffix: str, *, where: str, name: str) -> list[Any]:
+    """The rows of a file (a path, or its bytes: an upload), read as ``suffix`` says; ``where`` (quoted) and
+    ``name`` (short) are how errors name the file."""
     import pandas as pd  # noqa: PLC0415 - CSV and parquet only
 
-    suffix = path.suffix.lower()
-    where = repr(str(path))
+    data = source if isinstance(source, bytes) else None
+    text = lambda: decode(data, where) if data is not None else read_text(source)  # noqa: E731
+    table = io.BytesIO(data) if data is not None else source  # pandas reads a path without copying it first
     if suffix in (".jsonl", ".ndjson"):
-        return [value for _, value in jsonl_records(path)]
+        return [value for _, value in jsonl_lines(text(), name)]
     if suffix == ".json":
         try:
-            data = json.loads(read_text(path))
+            value = loads_json(text())
         except json.JSONDecodeError as e:
             raise DataError(where, "json", f"not valid JSON ({e.msg}, line {e.lineno})",
                             'write a JSON list of items, or {"items": [...]}') from None
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            return data["items"]
-        if not isinstance(data, list):
-            raise DataError(where, "json", f"holds a {type(data).__name__}, not a list of items",
+        except ValueError as e:
+            raise DataError(where, "json", str(e), FLAT) from None
+        if isinstance(value, dict) and isinstance(value.get("items"), list):
+            return value["items"]
+        if not isinstance(value, list):
+            raise DataError(where, "json", f"holds a {type(value).__name__}, not a list of items",
                             'write a JSON list of items, or {"items": [...]}')
-        return data
+        return value
     if suffix == ".csv":
-        read_text(path)  # the encoding error first, in our words
+        text()  # the encoding error first, in our words
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+            return pd.read_csv(table, dtype=str, keep_default_na=False).to_dict("records")
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             raise DataError(where, "csv", f"not a valid CSV table ({str(e).strip().splitlines()[-1]})",
                             "write one header row, then one row per item; quote fields with commas") from None
     if suffix == ".parquet":
         try:
-            return pd.read_parquet(path).to_dict("records")
+            return pd.read_parquet(table).to_dict("records")
         except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a broken file
             raise DataError(where, "parquet", f"not a readable parquet file ({type(e).__name__}: {e})",
                             "write it with pandas' to_parquet, or use JSONL or CSV") from None

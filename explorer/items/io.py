@@ -21,7 +21,7 @@ import pandas as pd
 
 from explorer.errors import DataError, ItemError
 from explorer.items.builtin import DATASETS, builtin_items
-from explorer.items.files import FILE_TYPES, read_records
+from explorer.items.files import FILE_TYPES, FileBytes, parse_records, read_records
 from explorer.items.hub import describe, load_split, pick_split
 from explorer.items.item import Item
 from explorer.items.records import AnswerAs, Invalid, items_from_records, unique, warn_skipped
@@ -80,8 +80,10 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
 
     ``source``: a path (``.jsonl``/``.json``/``.csv``/``.parquet``), a folder holding a copy of a hub
     dataset repo, a built-in set (``capitals``, ``arithmetic``, ``mmlu``), a hub dataset id
-    (``cais/mmlu``), a ``datasets`` Dataset or DatasetDict, a DataFrame, a list of dicts, or a list
-    of :class:`Item`. A path that exists wins over a built-in name and a hub id.
+    (``cais/mmlu``), a ``datasets`` Dataset or DatasetDict, a DataFrame, a list of dicts, a list
+    of :class:`Item`, or a file's bytes (:class:`~explorer.items.files.FileBytes`, an upload). A path that
+    exists wins over a built-in name and a hub id; :func:`load_builtin` reads a built-in set whatever the
+    working folder holds.
     ``config``/``split``: of a dataset; ``split=None`` picks ``test``, else the only split.
     ``fields``: our fields (id, question, choices, answer) mapped to the source's columns;
     ``choices`` may be a list of columns. ``n``: keep n items, the first n or, with ``seed``, n drawn
@@ -109,11 +111,24 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
                   len(items), tuple(skipped), revision)
 
 
+def load_builtin(name: str, *, n: int | None = None, seed: int | None = None) -> Loaded:
+    """A built-in set (``capitals``, ``arithmetic``, ``mmlu``) by name, never read from a file of that name."""
+    if name not in DATASETS:
+        raise DataError(repr(name), "source", "there is no built-in set of that name",
+                        f"use one of {', '.join(DATASETS)}")
+    items = unique(builtin_items(name), describe(name))
+    return Loaded(sample(items, n, seed), name, "builtin", n_available=len(items))
+
+
 def _open(source: Any, config: str | None, split: str | None,
           revision: str | None) -> tuple[str, str, str | None, str | None, Any, str]:
     """(kind, name, config, split, records or items, how a row is named) for any source."""
     if isinstance(source, (str, Path)):
         return _open_text(str(source), config, split, revision)
+    if isinstance(source, FileBytes):
+        _no_dataset_options(f"{source.name!r} (a file)", config, split, revision)
+        records = parse_records(source.content, source.suffix, where=repr(source.name), name=source.name)
+        return "file", source.name, None, None, records, _row_name(source.name)
     if isinstance(source, pd.DataFrame):
         _no_dataset_options("a DataFrame", config, split, revision)
         return "frame", "DataFrame", None, None, source.to_dict("records"), "DataFrame row"
@@ -143,8 +158,7 @@ def _open_text(text: str, config: str | None, split: str | None,
         return "dataset", path.resolve().name, config, split, ds, "dataset row"
     if path.is_file():
         _no_dataset_options(f"{path.name!r} (a file)", config, split, revision)
-        return "file", str(path), None, None, read_records(path), f"{path.name} line" if path.suffix.lower() in (
-            ".jsonl", ".ndjson") else f"{path.name} row"
+        return "file", str(path), None, None, read_records(path), _row_name(path.name)
     if text in DATASETS:
         _no_dataset_options(f"{text!r} (a built-in set)", config, split, revision)
         return "builtin", text, None, None, builtin_items(text), "item"
@@ -153,6 +167,11 @@ def _open_text(text: str, config: str | None, split: str | None,
                                 f"({', '.join(DATASETS)}) nor a hub dataset id (owner/name)")
     ds, config, split = load_split(text, name=text, config=config, split=split, revision=revision)
     return "dataset", text, config, split, ds, "dataset row"
+
+
+def _row_name(name: str) -> str:
+    """How errors name a row of the file ``name``."""
+    return f"{name} line" if Path(name).suffix.lower() in (".jsonl", ".ndjson") else f"{name} row"
 
 
 def _no_dataset_options(label: str, config: str | None, split: str | None, revision: str | None = None) -> None:

@@ -7,7 +7,6 @@ column and the fix; ``invalid="skip"`` leaves them out and says so once (:func:`
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.errors import DataError, ItemError, SkippedItemsWarning
+from explorer.items.files import loads_json
 from explorer.items.item import Item
 from explorer.items.schemas import Schema, detect, is_scalar, placement
 
@@ -33,8 +33,8 @@ def parse_choices(value: Any, item_id: str, column: str) -> tuple[tuple[str, ...
         text = value.strip()
         if text.startswith("["):
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
+                value = loads_json(text)
+            except ValueError:  # not JSON, or nested too deep for the reader
                 raise ItemError(item_id, column, "looks like a JSON list but does not parse",
                                 'write it as ["a", "b", ...]') from None
         else:

@@ -25,7 +25,7 @@ from explorer import columns as C
 from explorer.errors import ExplorerError
 from explorer.metrics.permutation_arrays import (Data, PermutationArrays, example_frame, permutation_arrays,
                                                  permutation_frame, require_gold)
-from explorer.probes.orders import cyclic_orders, order_string
+from explorer.items.orders import cyclic_orders, order_string
 
 __all__ = ["PermutationArrays", "permutation_arrays", "permutation_frame", "example_frame", "predictions",
            "position_response", "a_bias", "position_share", "correct", "accuracy", "accuracy_by_order",

@@ -13,7 +13,7 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.errors import ExplorerError, ItemError
-from explorer.probes.orders import order_string
+from explorer.items.orders import order_string
 
 
 @dataclass(frozen=True)

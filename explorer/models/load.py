@@ -12,18 +12,26 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from explorer.errors import ModelLoadError
+from explorer.errors import Cancelled, ModelLoadError
 from explorer.models.handle import LoadedModel, weights_fingerprint
 from explorer.models.names import ALIASES, DEFAULT_MODEL, PACKAGE_HINT, SMOLLM2_FILE
 from explorer.models.precision import REDUCED_DTYPES, PrecisionCheck, resolve_dtype
 from explorer.paths import cache_dir
 
 DeviceMap = str | dict[str, int | str | torch.device]
+Cancel = Callable[[], bool] | None
+
+
+def check_cancel(cancel: Cancel) -> None:
+    """Stop a load between its steps when ``cancel()`` says so."""
+    if cancel is not None and cancel():
+        raise Cancelled("the model load was cancelled; nothing of it is kept")
 
 
 def load_model(
@@ -36,6 +44,7 @@ def load_model(
     offload_folder: str | os.PathLike | None = None,
     check_precision: bool | None = None,
     trust_remote_code: bool = False,
+    cancel: Cancel = None,
 ) -> LoadedModel:
     """Load a causal LM and its tokenizer, ready for every probe.
 
@@ -53,7 +62,9 @@ def load_model(
     ``check_precision`` (default: on for bfloat16/float16 on the CPU) compares, once, the first
     prompts the model scores against the same checkpoint in float32 and warns with the largest
     probability difference (``model.precision.report``). ``trust_remote_code`` is passed through
-    as given and never switched on here.
+    as given and never switched on here. ``cancel`` (a callable, e.g. a dashboard's Cancel button) is
+    asked between the steps of a load (hashing a GGUF file, dequantising it, the tokenizer, the weights,
+    placing them); when it says so the load stops with :class:`~explorer.errors.Cancelled`.
     """
     name = DEFAULT_MODEL if name is None else str(name)
     dtype = resolve_dtype(dtype)
@@ -63,13 +74,15 @@ def load_model(
     placement = _placement(name, device_map, max_memory, offload_folder)
     own_folder = placement.get("offload_folder") if offload_folder is None else None
     try:
-        handle = _load_any(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement)
+        handle = _load_any(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement,
+                           cancel=cancel)
     except BaseException:
         if own_folder:
             shutil.rmtree(own_folder, ignore_errors=True)
         raise
     if own_folder:  # our temporary offload folder goes with the model
         weakref.finalize(handle.model, shutil.rmtree, own_folder, True)
+    check_cancel(cancel)
     if device_map is None:
         handle.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
     handle.weights_loaded()  # placing the model is part of loading it, not an edit
@@ -82,19 +95,22 @@ def load_model(
     return handle
 
 
-def _load_any(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict) -> LoadedModel:
+def _load_any(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict,
+              cancel: Cancel) -> LoadedModel:
     """Resolve ``name`` (alias, .gguf path, folder, hub id) and load it."""
+    check_cancel(cancel)
     if name in ALIASES:
-        return _load_gguf(_bundled_gguf(ALIASES[name]), dtype=dtype, display_name=name, placement=placement)
+        return _load_gguf(_bundled_gguf(ALIASES[name]), dtype=dtype, display_name=name, placement=placement,
+                          cancel=cancel)
     if name.endswith(".gguf"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise ModelLoadError(f"model {name!r}: no GGUF file at {path}. Fix: check the path.")
-        return _load_gguf(path, dtype=dtype, display_name=path.name, placement=placement)
+        return _load_gguf(path, dtype=dtype, display_name=path.name, placement=placement, cancel=cancel)
     if Path(name).expanduser().is_dir():
         return _load_pretrained(str(Path(name).expanduser()), dtype=dtype, trust_remote_code=trust_remote_code,
-                                display_name=name, source=f"folder {name}", placement=placement)
-    return _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement)
+                                display_name=name, source=f"folder {name}", placement=placement, cancel=cancel)
+    return _load_hub(name, dtype=dtype, trust_remote_code=trust_remote_code, placement=placement, cancel=cancel)
 
 
 def _placement(name: str, device_map: DeviceMap | None, max_memory: dict | None,
@@ -127,22 +143,26 @@ def _bundled_gguf(package: str) -> Path:
     return target
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, cancel: Cancel = None) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
+            check_cancel(cancel)
             h.update(block)
     return h.hexdigest()
 
 
-def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str, placement: dict) -> LoadedModel:
-    digest = file_sha256(path)
+def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str, placement: dict,
+               cancel: Cancel = None) -> LoadedModel:
+    digest = file_sha256(path, cancel)
     cached = cache_dir() / "models" / f"{path.stem}-{digest[:16]}"
     if not (cached / "config.json").exists():
+        check_cancel(cancel)
         _dequantize_to(path, cached)
     return _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
                             source=f"gguf {path} (cached at {cached})", placement=placement,
-                            fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
+                            fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest(),
+                            cancel=cancel)
 
 
 def _dequantize_to(path: Path, target: Path) -> None:
@@ -171,18 +191,24 @@ def _dequantize_to(path: Path, target: Path) -> None:
 
 
 def _load_pretrained(where: str, *, dtype: torch.dtype, trust_remote_code: bool, display_name: str,
-                     source: str, placement: dict, fingerprint: str | None = None) -> LoadedModel:
+                     source: str, placement: dict, fingerprint: str | None = None,
+                     cancel: Cancel = None) -> LoadedModel:
+    check_cancel(cancel)
     tokenizer = AutoTokenizer.from_pretrained(where, trust_remote_code=trust_remote_code)
+    check_cancel(cancel)
     model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, trust_remote_code=trust_remote_code,
                                                  **placement)
     return LoadedModel(model=model, tokenizer=tokenizer, name=display_name, source=source,
                        fingerprint=fingerprint or weights_fingerprint(model))
 
 
-def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict) -> LoadedModel:
+def _load_hub(name: str, *, dtype: torch.dtype, trust_remote_code: bool, placement: dict,
+              cancel: Cancel = None) -> LoadedModel:
     try:
         return _load_pretrained(name, dtype=dtype, trust_remote_code=trust_remote_code, display_name=name,
-                                source=f"hub {name}", placement=placement)
+                                source=f"hub {name}", placement=placement, cancel=cancel)
+    except Cancelled:
+        raise
     except Exception as e:  # noqa: BLE001 - re-raised with what was tried and how to fix it
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         raise ModelLoadError(

@@ -28,8 +28,10 @@ from explorer import columns as C
 from explorer.interventions.hooks import add_hook
 from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
+from explorer.probes.batching import token_passes
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
@@ -73,7 +75,8 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
     device = model.device  # under a device_map, captures from every device meet on the input device
 
     def last(t: torch.Tensor) -> torch.Tensor:  # [B, T, X] -> [B, X] (left padding: -1 is real)
-        return t[:, -1].detach().float().to(device)
+        # a copy, never a view: a view of the last column would keep each layer's whole [B, T, X] alive
+        return t[:, -1].detach().to(device=device, dtype=torch.float32, copy=True)
 
     def store(kind: str, layer: int, *, arg: bool = False, norm: nn.Module | None = None) -> Callable:
         def hook(module, args, *rest):  # forward pre-hook (module, args[, kwargs]) or hook (module, args, out)
@@ -153,32 +156,34 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
 
 
 def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, batch_size: int = 16,
-                     progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> pd.DataFrame:
-    """Tidy frame (``HEAD_ATTRIBUTION_COLUMNS``): one row per prompt x layer x head.
+                     token_budget: int = TOKEN_BUDGET, progress: ProgressFn | None = None,
+                     cancel: CancelToken | None = None) -> pd.DataFrame:
+    """Tidy frame (``HEAD_ATTRIBUTION_COLUMNS``): one row per prompt x layer x head, in the records' order.
 
     ``attribution`` sums, over heads, with the other components (:func:`logit_diff_components`)
-    to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target.
+    to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target. A pass holds at most
+    ``batch_size`` prompts and ``token_budget`` padded tokens (prompts of similar length together).
     """
     targets, foils = answer_tokens(model.tokenizer, records)
     parts = model.parts
-    frames = []
-    for start in range(0, len(records), batch_size):
+    lengths = [len(encode_prompt(model.tokenizer, r.prompt)) for r in records]
+    frames: dict[int, pd.DataFrame] = {}
+    layer, head = np.meshgrid(np.arange(parts.n_layers), np.arange(parts.n_heads), indexing="ij")
+    for chunk in token_passes(lengths, max_rows=batch_size, token_budget=token_budget):
         check_cancel(cancel)
-        batch = records[start : start + batch_size]
-        att = attribute(model, [r.prompt for r in batch], targets[start : start + len(batch)],
-                        foils[start : start + len(batch)])
-        layer, head = np.meshgrid(np.arange(parts.n_layers), np.arange(parts.n_heads), indexing="ij")
-        for i, r in enumerate(batch):
-            frames.append(pd.DataFrame({
+        att = attribute(model, [records[i].prompt for i in chunk], targets[chunk], foils[chunk])
+        for row, i in enumerate(chunk):
+            r = records[i]
+            frames[i] = pd.DataFrame({
                 C.PROMPT_ID: r.id, C.LAYER: layer.ravel(), C.HEAD: head.ravel(),
-                C.ATTRIBUTION: att.heads[i].numpy().ravel().astype(np.float64),
-                C.LOGIT_DIFF: float(att.logit_diff[i]), C.TARGET: r.target, C.FOIL: r.foil,
-                C.INTERVENTION: "|".join(model.interventions)}))
+                C.ATTRIBUTION: att.heads[row].numpy().ravel().astype(np.float64),
+                C.LOGIT_DIFF: float(att.logit_diff[row]), C.TARGET: r.target, C.FOIL: r.foil,
+                C.INTERVENTION: "|".join(model.interventions)})
         if progress is not None:
-            progress(min(start + batch_size, len(records)), len(records))
+            progress(len(frames), len(records))
     if not frames:
         return pd.DataFrame(columns=C.HEAD_ATTRIBUTION_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[C.HEAD_ATTRIBUTION_COLUMNS]
+    return pd.concat([frames[i] for i in range(len(records))], ignore_index=True)[C.HEAD_ATTRIBUTION_COLUMNS]
 
 
 def mean_attribution(frame: pd.DataFrame) -> pd.DataFrame:

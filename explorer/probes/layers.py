@@ -21,10 +21,12 @@ import torch
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.batching import token_passes
 from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import ProgressFn, check_cancel
 from explorer.scoring.targets import target_tokens
@@ -45,23 +47,27 @@ def layer_pma(
     seed: int = 0,
     format_name: str | None = None,
     batch_size: int = 8,
+    token_budget: int = TOKEN_BUDGET // 2,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata)."""
+    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata), in the
+    items' order. A pass holds at most ``batch_size`` prompts and ``token_budget`` padded tokens: every
+    layer's states of every position are kept during a pass."""
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
     items = list(items)
     prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
     valid = [valid_token_ids(model, it, p, fmt) for it, p in zip(items, prompts)]
-    rows, done = [], 0
+    per_item: dict[int, list[dict]] = {}
     if progress is not None:
         progress(0, len(items))
-    for start in range(0, len(items), batch_size):
+    lengths = [len(encode_prompt(model.tokenizer, p)) for p in prompts]
+    for chunk in token_passes(lengths, max_rows=batch_size, token_budget=token_budget):
         check_cancel(cancel)
-        chunk = slice(start, start + batch_size)
-        probs = layer_choice_probs(model, prompts[chunk], valid[chunk])  # [batch][layers+1, k]
-        for item, p in zip(items[chunk], probs):
+        probs = layer_choice_probs(model, [prompts[i] for i in chunk], [valid[i] for i in chunk])  # [batch][L+1, k]
+        for i, p in zip(chunk, probs):
+            item, rows = items[i], per_item.setdefault(i, [])
             for layer, lp in enumerate(p):
                 pred = int(np.argmax(lp))
                 rows.append({
@@ -70,9 +76,9 @@ def layer_pma(
                     C.PRED: pred, C.CORRECT: pd.NA if item.answer is None else pred == item.answer,
                     C.CHOICE_PROBS: lp.tolist(), C.INTERVENTION: "|".join(model.interventions),
                 })
-        done += len(probs)
         if progress is not None:
-            progress(done, len(items))
+            progress(len(per_item), len(items))
+    rows = [row for i in range(len(items)) for row in per_item.get(i, [])]
     frame = pd.DataFrame(rows, columns=C.LAYER_PMA_COLUMNS)
     frame[C.CORRECT] = frame[C.CORRECT].astype("boolean")
     return with_metadata(frame, per_row(items, [model.parts.n_layers + 1] * len(items)))

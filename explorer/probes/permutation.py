@@ -14,9 +14,9 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.items.item import Item
+from explorer.items.orders import Order, OrderError, OrderSpec, check_labels, order_string, resolve_orders
 from explorer.models.handle import LoadedModel
 from explorer.probes.choices import score_choices
-from explorer.probes.orders import Order, OrderError, OrderSpec, check_labels, order_string, resolve_orders
 from explorer.prompts.format import PromptFormat, get_format, resolve_labels
 from explorer.scoring.engine import DEFAULT
 from explorer.scoring.progress import ProgressFn

@@ -22,6 +22,7 @@ import torch
 from explorer import columns as C
 from explorer.interventions.heads import Head, scale_heads_per_row, validate_heads
 from explorer.models.handle import LoadedModel
+from explorer.probes.batching import token_passes
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.probes.heads import encode_batch
 from explorer.prompts.tokens import encode_prompt
@@ -83,7 +84,7 @@ def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Se
     label = heads_label(heads)
     lengths = [len(encode_prompt(model.tokenizer, r.prompt)) for r in records]
     frames, done = [], 0
-    for chunk in _passes(lengths, len(factors), batch_size=batch_size, token_budget=token_budget):
+    for chunk in token_passes(lengths, max_rows=batch_size, token_budget=token_budget, copies=len(factors)):
         check_cancel(cancel)
         scores = _run(model, [records[i].prompt for i in chunk], heads, factors, targets[chunk], foils[chunk])
         frames.append(pd.DataFrame({
@@ -101,23 +102,6 @@ def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Se
     order = {a: i for i, a in enumerate(factors)}
     frame = frame.assign(_f=frame[C.FACTOR].map(order)).sort_values(["_f", "_n"], kind="stable", ignore_index=True)
     return frame[C.SWEEP_COLUMNS]
-
-
-def _passes(lengths: Sequence[int], n_factors: int, *, batch_size: int, token_budget: int) -> list[list[int]]:
-    """Prompt indices per forward pass: shortest first, a pass growing while its rows (prompts x
-    factors) fit ``batch_size`` and its padded tokens (rows x longest) fit ``token_budget``.
-
-    >>> _passes([5, 30, 10, 20], 2, batch_size=8, token_budget=100)
-    [[0, 2], [3], [1]]
-    """
-    out: list[list[int]] = []
-    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
-        rows = (len(out[-1]) + 1) * n_factors if out else 0
-        if out and rows <= batch_size and rows * lengths[i] <= token_budget:
-            out[-1].append(i)
-        else:
-            out.append([i])
-    return out
 
 
 def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from explorer import columns as C
 from explorer.cli.main import main
 from explorer.items import capitals, save_jsonl
 from explorer.metrics.permutation_summary import summarize_permutation
-from explorer.probes.orders import parse_order
+from explorer.items.orders import parse_order
 from explorer.probes.permutation import permutation_probe
 from tests.nbrun import run_notebook
 

@@ -13,7 +13,7 @@ from explorer.errors import ExplorerError
 from explorer.items import save_jsonl
 from explorer.metrics.permutation import circular_accuracy, circular_correct, permutation_frame
 from explorer.metrics.permutation_summary import summarize_permutation
-from explorer.probes.orders import cyclic_orders
+from explorer.items.orders import cyclic_orders
 from explorer.probes.permutation import permutation_probe
 from tests.tiny import tiny_items as items
 

@@ -12,7 +12,7 @@ from explorer.metrics.attentiveness import summarize_attentiveness
 from explorer.metrics.permutation_summary import summarize_permutation
 from explorer.probes import (attentiveness, compare_debiasing, debias_orders, item_confidence, layer_pma,
                              permutation_probe, recalibrated, score_choices, summarize)
-from explorer.probes.orders import MAX_ALL_K, OrderError, all_orders
+from explorer.items.orders import MAX_ALL_K, OrderError, all_orders
 
 ITEMS = [
     Item("fr", "What is the capital of France?", ("Paris", "Berlin", "Rome"), answer=0,

@@ -13,8 +13,8 @@ from explorer.metrics import permutation as M
 from explorer.metrics import permutation_arrays as MA
 from explorer.metrics.permutation_arrays import permutation_arrays, permutation_frame
 from explorer.metrics.permutation_summary import summarize_permutation
-from explorer.probes import orders as O
-from explorer.probes.orders import cyclic_orders
+from explorer.items import orders as O
+from explorer.items.orders import cyclic_orders
 
 CYC3 = cyclic_orders(3)  # (0,1,2), (1,2,0), (2,0,1)
 # x: gold choice 0; y: gold choice 2. Rows: orders; columns: label positions.

@@ -11,7 +11,7 @@ from explorer import columns as C
 from explorer.errors import ItemError
 from explorer.items import Item
 from explorer.probes.choices import score_choices
-from explorer.probes.orders import (OrderError, all_orders, check_order, cyclic_orders, parse_order, resolve_orders,
+from explorer.items.orders import (OrderError, all_orders, check_order, cyclic_orders, parse_order, resolve_orders,
                                     sampled_orders)
 from explorer.probes.permutation import permutation_probe
 from explorer.prompts.format import PromptFormat

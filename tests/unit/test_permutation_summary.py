@@ -10,7 +10,7 @@ from explorer import columns as C
 from explorer.metrics import group_table, summarize_permutation
 from explorer.metrics.permutation_arrays import example_frame, permutation_frame
 from explorer.metrics.permutation_summary import summarize_k
-from explorer.probes.orders import cyclic_orders
+from explorer.items.orders import cyclic_orders
 
 CYC3 = cyclic_orders(3)
 PX = [[.5, .3, .2], [.6, .1, .3], [.4, .4, .2]]  # gold 0: right under order 0 only (1 of 3)

@@ -18,7 +18,7 @@ from explorer.distributed.units import decode, digest, dumps, encode, loads
 from explorer.errors import ItemError
 from explorer.items import Item, save_jsonl
 from explorer.probes.counterfactual import Counterfactual
-from explorer.probes.orders import OrderError
+from explorer.items.orders import OrderError
 from explorer.probes.permutation import permutation_probe
 from tests.tiny import tiny_model
 

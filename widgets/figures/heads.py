@@ -6,13 +6,12 @@ Each returns the same traces for any input (empty included), so a widget can upd
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from explorer import columns as C
+from widgets._text import esc
 
 TARGET = "#2a9d8f"
 FOIL = "#e76f51"
@@ -71,8 +70,8 @@ def prompt_table(rows: pd.DataFrame, *, selected: str = "") -> str:
         pt, pf = float(np.exp(r[C.TARGET_LOGPROB])), float(np.exp(r[C.FOIL_LOGPROB]))
         win = "target" if r[C.TARGET_WINS] else "foil"
         style = " style='background:#fff3b0'" if r[C.PROMPT_ID] == selected else ""
-        body.append(f"<tr{style}><td>{html.escape(str(r[C.PROMPT_ID]))}</td><td>{html.escape(str(r[C.TARGET]))}</td>"
-                    f"<td>{pt:.3f}</td><td>{html.escape(str(r[C.FOIL]))}</td><td>{pf:.3f}</td>"
+        body.append(f"<tr{style}><td>{esc(str(r[C.PROMPT_ID]))}</td><td>{esc(str(r[C.TARGET]))}</td>"
+                    f"<td>{pt:.3f}</td><td>{esc(str(r[C.FOIL]))}</td><td>{pf:.3f}</td>"
                     f"<td>{r[C.LOGIT_DIFF]:+.2f}</td><td style='color:{TARGET if win == 'target' else FOIL}'>"
                     f"{win}</td></tr>")
     head = ("<tr><th>prompt</th><th>target</th><th>p(target)</th><th>foil</th><th>p(foil)</th>"

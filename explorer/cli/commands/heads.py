@@ -7,9 +7,16 @@ import json
 import re
 from pathlib import Path
 
-from explorer import columns as C
-from explorer.cli.common import (DATA_HELP, add_data_arguments, add_model_argument, add_scale_arguments, load_data,
-                                 load_model, model_options, write_json)
+from explorer.cli.common import (
+    DATA_HELP,
+    add_data_arguments,
+    add_model_argument,
+    add_scale_arguments,
+    load_data,
+    load_model,
+    model_options,
+)
+from explorer.cli.heads_summary import attribution_summary, report, strongest
 from explorer.errors import ExplorerError
 from explorer.scoring.progress import tqdm_progress
 
@@ -80,7 +87,7 @@ def counterfactual_source(data: str) -> bool:
         with path.open(encoding="utf-8") as f:
             first = next((line for line in f if line.strip()), "")
         record = json.loads(first) if first else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return False  # the item reader names the line and the fix
     return isinstance(record, dict) and {"prompt", "target", "foil"} <= set(record)
 
@@ -89,8 +96,7 @@ def counterfactuals(args: argparse.Namespace):
     """The counterfactual records (filtered to facts the model knows for 'capitals' or --known-only, then
     --limit: the first N, or with --seed a seeded sample), how many were loaded, and the model (None with --ray)."""
     from explorer.items.sampling import sample  # noqa: PLC0415
-    from explorer.probes.counterfactual import (  # noqa: PLC0415
-        capital_counterfactuals, known_facts, load_counterfactuals)
+    from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
 
     given = [f"--{name}" for name in ("config", "split", "revision", "fields", "answer_as", "invalid")
              if getattr(args, name)]
@@ -141,42 +147,3 @@ def contrasts(args: argparse.Namespace):
         raise ExplorerError(f"none of the {len(items)} items in {args.data} has a gold answer, so no target can be "
                             "set. Fix: give items with an answer")
     return records, len(items), model
-
-
-def attribution_summary(frame, args: argparse.Namespace, model: str, *, n_loaded: int) -> dict:
-    """The summary's attribution part: base rates and the strongest heads each way."""
-    from explorer.probes.heads import mean_attribution, top_heads  # noqa: PLC0415
-
-    mean = mean_attribution(frame)
-    per_prompt = frame.groupby(C.PROMPT_ID)[C.LOGIT_DIFF].first()
-    return {"model": model, "data": args.data, "n_loaded": n_loaded, "n_prompts": len(per_prompt),
-            "base_target_rate": float((per_prompt > 0).mean()), "base_mean_logit_diff": float(per_prompt.mean()),
-            "top_target_heads": top_heads(mean, args.top, toward="target"),
-            "top_foil_heads": top_heads(mean, args.top, toward="foil"), "alphas": args.alphas, "sweep": {}}
-
-
-def strongest(summary: dict) -> dict[str, tuple[int, int]]:
-    """The head swept for each role: the strongest towards the target, and towards the foil."""
-    return {role: (ranked[0][0], ranked[0][1]) for role, ranked in
-            (("target_head", summary["top_target_heads"]), ("foil_head", summary["top_foil_heads"])) if ranked}
-
-
-def report(summary: dict, sweeps: dict, args: argparse.Namespace) -> int:
-    """Add each role's sweep (rows of ``sweep_heads``) to the summary, write it and print it (also
-    ``lm-explorer summarize``)."""
-    from explorer.probes.sweep import sweep_summary  # noqa: PLC0415
-
-    for role, frame in sweeps.items():
-        head = strongest(summary)[role]
-        sweep = sweep_summary(frame[frame[C.HEADS] == f"L{head[0]}H{head[1]}"])
-        summary["sweep"][role] = {"layer": head[0], "head": head[1], "factors": sweep[C.FACTOR].tolist(),
-                                  "target_rate": sweep[C.TARGET_RATE].tolist(),
-                                  "mean_logit_diff": sweep[C.MEAN_LOGIT_DIFF].tolist()}
-    write_json(summary, args.summary)
-    print(f"{summary['n_prompts']} prompts ({summary['n_loaded']} loaded), model {summary['model']}; base target rate "
-          f"{summary['base_target_rate']:.3f}")
-    for role, s in summary["sweep"].items():
-        rates = ", ".join(f"{a:g}: {r:.2f}" for a, r in zip(s["factors"], s["target_rate"]))
-        print(f"{role} L{s['layer']}H{s['head']} target rate by factor: {rates}")
-    print(f"wrote {args.out} and {args.summary}")
-    return 0

@@ -70,7 +70,7 @@ def table(summary: dict) -> str:
 
 def lacks_cyclic_shifts(items: list, orders, *, seed: int) -> bool:
     """Whether the orders asked for miss one of the k cyclic shifts (for some k among the items)."""
-    from explorer.probes.orders import cyclic_orders  # noqa: PLC0415
+    from explorer.items.orders import cyclic_orders  # noqa: PLC0415
     from explorer.probes.permutation import orders_for  # noqa: PLC0415
 
     return any(not set(cyclic_orders(k)) <= set(chosen) for k, chosen in orders_for(items, orders, seed=seed).items())

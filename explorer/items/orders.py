@@ -1,4 +1,5 @@
-"""Which orders of the choices the permutation probe shows, and checks that they are usable.
+"""Orders of an item's choices: which ones the permutation probe shows, checks that they are usable, and how
+they are written in frames (probes and metrics both read them from here).
 
 An order is a tuple of original choice indices: ``order[i]`` is the choice shown at position ``i``
 (as in :meth:`explorer.items.Item.permuted`). Orders are written in frames as ``"1,2,3,0"``.
@@ -10,10 +11,13 @@ import itertools
 import math
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from explorer.errors import ExplorerError, ItemError
 from explorer.items.item import Item
-from explorer.prompts.format import PromptFormat
+
+if TYPE_CHECKING:
+    from explorer.prompts.format import PromptFormat
 
 Order = tuple[int, ...]
 OrderSpec = str | int | Sequence[Sequence[int]]
