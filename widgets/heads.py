@@ -133,7 +133,7 @@ class HeadsWidget(ProbeView):
         if key not in self._records_memo:
             with model_lock(self.model):
                 if spec.prompts == "items":
-                    records = item_contrasts(self.model, items, cancel=job.cancelled)
+                    records = item_contrasts(self.model, items, cancel=job.cancelled, batch_size=self.rows_per_pass())
                     if not records:
                         raise ValueError("none of the loaded items has a gold answer, so no target can be set; "
                                          "choose the built-in capital counterfactuals as prompts")

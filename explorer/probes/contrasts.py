@@ -20,8 +20,8 @@ from explorer.scoring.progress import ProgressFn
 
 
 def item_contrasts(model: LoadedModel, items: Sequence[Item], fmt: str | PromptFormat = "letters", *,
-                   progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None
-                   ) -> list[Counterfactual]:
+                   batch_size: int = 32, progress: ProgressFn | None = None,
+                   cancel: Callable[[], bool] | None = None) -> list[Counterfactual]:
     """One record per item with a gold answer: ``prompt`` the item in ``fmt`` (a format that scores
     labels), ``target`` the gold label, ``foil`` the label of the most probable wrong choice; ``id`` the
     item's id, ``metadata`` the item's plus ``gold`` and ``rival`` (the choices' texts)."""
@@ -32,7 +32,8 @@ def item_contrasts(model: LoadedModel, items: Sequence[Item], fmt: str | PromptF
     gold = [i for i in items if i.answer is not None]
     if not gold:
         return []
-    return contrasts_from_choices(gold, score_choices(model, gold, fmt, progress=progress, cancel=cancel))
+    return contrasts_from_choices(gold, score_choices(model, gold, fmt, batch_size=batch_size, progress=progress,
+                                                      cancel=cancel))
 
 
 def contrasts_from_choices(items: Sequence[Item], frame: pd.DataFrame) -> list[Counterfactual]:

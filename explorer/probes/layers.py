@@ -1,8 +1,8 @@
 """PMA layer by layer: where in the network the next-token mass moves onto the valid choices.
 
 Each layer's residual stream at the prompt's last position is read through the final
-normalisation and the unembedding (the "logit lens"). One forward pass per batch with
-``output_hidden_states=True`` gives every layer. Layer 0 is the embeddings; layer l the output of
+normalisation and the unembedding (the "logit lens"). One forward pass per batch gives every layer
+(hooks keep each block's input and the final-normed state at the last position only). Layer 0 is the embeddings; layer l the output of
 block l. Hugging Face's last hidden state is already final-normalised, so it goes straight to the
 unembedding and the last layer equals the model's own next-token distribution.
 
@@ -13,12 +13,14 @@ token), so the last layer's PMA is the probe's ``pma_first``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 
 import numpy as np
 import pandas as pd
 import torch
 
 from explorer import columns as C
+from explorer.interventions.hooks import add_hook
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
@@ -101,17 +103,30 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     for row, ids in enumerate(encoded):
         input_ids[row, : len(ids)] = torch.tensor(ids)
         mask[row, : len(ids)] = 1
-    with fast_linears():
-        out = model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), output_hidden_states=True,
-                          logits_to_keep=1)
-    hidden = out.hidden_states  # n_layers + 1 tensors [batch, tokens, d_model]; the last is final-normed
     last = torch.tensor(lengths) - 1
     rows = torch.arange(len(encoded))
+    # The residual entering each block and the final-normed state, at each prompt's last token only (what
+    # output_hidden_states returns, without keeping every position of every layer during the pass).
+    kept: dict[int, torch.Tensor] = {}
+
+    def keep(index: int) -> Callable:
+        def hook(module, args, *rest):  # pre-hook (module, args, kwargs) of a block, or hook (module, args, out)
+            h = (args[0] if args else rest[0]["hidden_states"]) if index < parts.n_layers else rest[-1]
+            h = h[0] if isinstance(h, tuple) else h
+            kept[index] = h[rows.to(h.device), last.to(h.device)].clone()  # [batch, d_model], a copy
+        return hook
+
+    with ExitStack() as stack:
+        for layer, block in enumerate(parts.layers()):
+            add_hook(stack, model, block, keep(layer), pre=True, with_kwargs=True)
+        add_hook(stack, model, parts.final_norm(), keep(parts.n_layers))
+        stack.enter_context(fast_linears())
+        model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), logits_to_keep=1)
     norm = parts.final_norm()
     per_layer = []
-    for layer, h in enumerate(hidden):  # under a device_map each layer's states stay on its device
-        resid = h[rows.to(h.device), last.to(h.device)]  # [batch, d_model]
-        normed = resid if layer == len(hidden) - 1 else norm(resid)
+    for layer in range(parts.n_layers + 1):  # under a device_map each layer's states stay on its device
+        resid = kept[layer]
+        normed = resid if layer == parts.n_layers else norm(resid)
         per_layer.append(torch.log_softmax(parts.logits(normed), dim=-1))  # [batch, vocab]
     stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]
     return [stacked[i][:, list(ids)].exp().double().cpu().numpy() for i, ids in enumerate(token_ids)]

@@ -167,19 +167,20 @@ class Policy:
         unknown = sorted(set(data) - set(_fields(cls)))
         if unknown:
             raise Refused(f"{where}: unknown key(s) {', '.join(unknown)}; the keys are {', '.join(_fields(cls))}")
-        values = dict(data)
-        if isinstance(values.get("uploads"), dict):
-            limits = values["uploads"]
+        values = {key: _checked(where, key, value, getattr(base, key)) for key, value in data.items()
+                  if key != "uploads"}
+        if isinstance(data.get("uploads"), dict):
+            limits, start = data["uploads"], base.uploads or UploadLimits()
             bad = sorted(set(limits) - set(_fields(UploadLimits)))
             if bad:
                 raise Refused(f"{where}: unknown [uploads] key(s) {', '.join(bad)}; the keys are "
                               f"{', '.join(_fields(UploadLimits))}")
-            values["uploads"] = dataclasses.replace(base.uploads or UploadLimits(),
-                                                    **{k: tuple(v) if isinstance(v, list) else v
-                                                       for k, v in limits.items()})
-        for key in ("models", "datasets", "runs"):
-            if key in values:
-                values[key] = tuple(str(v) for v in values[key])
+            values["uploads"] = dataclasses.replace(start, **{k: _checked(where, f"uploads.{k}", v, getattr(start, k))
+                                                              for k, v in limits.items()})
+        elif "uploads" in data:
+            if data["uploads"] is not None:
+                raise Refused(f"{where}: uploads must be a table of limits ([uploads]), not {data['uploads']!r}")
+            values["uploads"] = None
         return dataclasses.replace(base, **values)
 
 
@@ -187,14 +188,35 @@ def _fields(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]
 
 
+def _checked(where: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` for ``key`` when it has the kind of ``default`` (lists of text as tuples; numbers positive;
+    the optional numbers may be absent), else :class:`Refused` naming the key."""
+    optional = key in ("token_budget", "max_models")
+    if optional and value is None:
+        return None
+    if isinstance(default, tuple):
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise Refused(f"{where}: {key} must be a list of text, not {value!r}")
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise Refused(f"{where}: {key} must be true or false, not {value!r}")
+    if isinstance(default, int) or optional:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        raise Refused(f"{where}: {key} must be a positive whole number, not {value!r}")
+    raise Refused(f"{where}: {key} cannot be set")
+
+
 OPEN = Policy()
 
 
 def served(**changes: Any) -> Policy:
     """The policy of a dashboard served to strangers: bundled models, built-in sets and uploads within limits,
-    samples of at most 200 items, forward passes of at most 2048 padded tokens, one model loaded at a time."""
+    samples of at most 200 items, forward passes of at most 1024 padded tokens, one model loaded at a time."""
     return dataclasses.replace(Policy(served=True, any_model=False, any_data=False, uploads=UploadLimits(),
-                                      max_items=200, token_budget=2048, max_models=1), **changes)
+                                      max_items=200, token_budget=1024, max_models=1), **changes)
 
 
 def under_voila() -> bool:

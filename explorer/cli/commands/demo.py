@@ -1,8 +1,11 @@
-"""``lm-explorer demo``: a diagnostics summary on the bundled model, then the dashboard in Voila."""
+"""``lm-explorer demo``: a diagnostics summary on the bundled model, then the dashboard in Voila, served: a
+visitor loads the bundled models, the built-in sets and uploads within limits (``explorer.serve``); the
+operator opens it up with ``--allow-any-model``, ``--allow-any-data`` or ``--policy FILE``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -14,6 +17,8 @@ from explorer import columns as C
 from explorer.cli.common import add_model_argument, load_model
 from explorer.errors import ExplorerError
 from explorer.paths import cache_dir
+from explorer.serve import ENV as POLICY_ENV
+from explorer.serve import Policy, served
 from explorer.scoring.progress import tqdm_progress
 
 NAME = "demo"
@@ -26,6 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--items", type=int, default=24, help="number of built-in capitals items (default 24)")
     parser.add_argument("--no-serve", action="store_true", help="print the summary only; do not start Voila")
     parser.add_argument("--port", type=int, default=8866, help="Voila's port on 127.0.0.1 (default 8866)")
+    parser.add_argument("--allow-any-model", action="store_true",
+                        help="let visitors load any model the server can reach (folders, .gguf files, hub ids); "
+                        "default: the bundled models, --model and the policy's list")
+    parser.add_argument("--allow-any-data", action="store_true",
+                        help="let visitors load any data the server can reach (folders, files, hub ids, run "
+                        "folders); default: built-in sets, uploads within limits and the policy's lists")
+    parser.add_argument("--policy", default=None, metavar="FILE",
+                        help="a TOML file of what visitors may do (models, datasets, runs, max_items, token_budget, "
+                        "max_models, [uploads] limits); see the README")
+    parser.add_argument("--no-spare", action="store_true",
+                        help="no pre-heated kernel: each page starts its own (for machines that cannot hold one)")
 
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "widgets" / "share"  # holds voila/templates/lmx
@@ -34,18 +50,19 @@ REFILL_DELAY_S = 30  # the spare kernel starts this long after a page takes one:
 
 
 def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
-                  cull_interval_s: int = CULL_INTERVAL_S) -> list[str]:
-    """How the dashboard is served: on 127.0.0.1 only; the ``lmx`` template (Voila's lab template without
-    its CDN stylesheets: the page asks no other host for anything); one pre-heated kernel that has already
-    run the notebook when a page opens (the dashboard builds every widget on the kernel's main thread, so
-    the page's widget state is complete whenever it connects), replaced ``REFILL_DELAY_S`` after a page takes
-    it (on a small machine a spare loading the model at once would halve the speed of the page's first
-    results); a kernel whose page is gone (no connection) and that has been idle ``cull_idle_s`` seconds is
-    shut down, checked every ``cull_interval_s``.
+                  cull_interval_s: int = CULL_INTERVAL_S, spare: bool = True) -> list[str]:
+    """How the dashboard is served: on 127.0.0.1 only; no tracebacks on the page (they name the server's
+    files); the ``lmx`` template (Voila's lab template without its CDN stylesheets: the page asks no other
+    host for anything); with ``spare``, one pre-heated kernel that has already shown the dashboard's frame
+    when a page opens and loads the model only once a page takes it (a spare holds no model, so a 2 GB
+    machine holds it beside the page's kernel), replaced ``REFILL_DELAY_S`` after a page takes it (not while
+    that page's first work runs); a kernel whose page is gone (no connection) and that has been idle
+    ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``.
     Run it with :func:`voila_env`."""
+    pool = (["--preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1",
+             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}"] if spare else ["--preheat_kernel=False"])
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-            "--show_tracebacks=True", "--template=lmx", "--preheat_kernel=True",
-            "--VoilaConfiguration.default_pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
+            "--show_tracebacks=False", "--template=lmx", *pool,
             f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
             f"--MappingKernelManager.cull_interval={cull_interval_s}",
             "--MappingKernelManager.cull_connected=False"]
@@ -75,13 +92,27 @@ def template_root() -> Path:
     return root
 
 
-def voila_env(env: dict[str, str], port: int) -> dict[str, str]:
-    """``env`` for Voila on ``port``: the ``lmx`` template on Jupyter's data path, and the URL of plotly's
-    widget bundle for the kernels (``LM_EXPLORER_PLOTLY_ESM``, read by ``widgets._view.fig_widget``)."""
+def voila_env(env: dict[str, str], port: int, policy: Policy | None = None) -> dict[str, str]:
+    """``env`` for Voila on ``port``: the ``lmx`` template on Jupyter's data path, the URL of plotly's widget
+    bundle for the kernels (``LM_EXPLORER_PLOTLY_ESM``, read by ``widgets._view.fig_widget``), what visitors
+    may do (``LM_EXPLORER_POLICY``: ``policy``, default :func:`~explorer.serve.served`), no hub downloads
+    unless the environment allows them (``HF_HUB_OFFLINE``), and glibc's allocator held to two arenas
+    (threads otherwise each keep an arena of freed memory: hundreds of MB per kernel)."""
     path = os.pathsep.join(p for p in (str(template_root()), env.get("JUPYTER_PATH", "")) if p)
     url = f"http://127.0.0.1:{port}/voila/templates/lmx/static/{PLOTLY_BUNDLE}"
     return {**env, "JUPYTER_PATH": path, "HF_HUB_OFFLINE": env.get("HF_HUB_OFFLINE", "1"),
-            "LM_EXPLORER_PLOTLY_ESM": url}
+            "MALLOC_ARENA_MAX": env.get("MALLOC_ARENA_MAX", "2"), "LM_EXPLORER_PLOTLY_ESM": url,
+            POLICY_ENV: (policy or served()).to_json()}
+
+
+def demo_policy(args: argparse.Namespace) -> Policy:
+    """What the demo's visitors may do: the policy file (or :func:`~explorer.serve.served`), opened up by the
+    flags; the model the demo was started with (``--model``) is offered too."""
+    policy = Policy.from_file(args.policy) if args.policy else served()
+    policy = policy.opened(any_model=args.allow_any_model, any_data=args.allow_any_data)
+    if args.model and not policy.any_model and args.model not in policy.models:
+        policy = dataclasses.replace(policy, models=(*policy.models, args.model))
+    return policy
 
 
 def summary(model_name: str | None, n_items: int) -> None:
@@ -106,16 +137,18 @@ def summary(model_name: str | None, n_items: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    policy = demo_policy(args)  # a bad policy file stops here, before the summary
     summary(args.model, args.items)
     if args.no_serve:
         return 0
     if not DASHBOARD.exists():
         raise ExplorerError(f"no dashboard notebook at {DASHBOARD}; run the demo from a checkout of lm-explorer")
     print(f"\nserving the dashboard at http://127.0.0.1:{args.port}/  (Ctrl-C stops it)", flush=True)
-    env = voila_env(dict(os.environ), args.port)
+    env = voila_env(dict(os.environ), args.port, policy)
     if args.model:
         env["LM_EXPLORER_MODEL"] = args.model
     try:
-        return subprocess.call(voila_command(DASHBOARD, args.port), env=env, cwd=DASHBOARD.parent)
+        return subprocess.call(voila_command(DASHBOARD, args.port, spare=not args.no_spare), env=env,
+                               cwd=DASHBOARD.parent)
     except KeyboardInterrupt:
         return 0
