@@ -3,8 +3,8 @@ view, linked.
 
 The frame (controls, tabs, a progress line) is built before torch is imported, and every tab's view on the
 kernel's main thread, empty, while the model loads (served, just after the frame is on the page); the model and
-the items are then handed to the open tab (the others get them when opened). A change of data (a new set, or one edited item) is handed to the views without
-rebuilding them: every control stays, and the engine's result cache makes unchanged items free. A
+the items are then handed to the open tab (the others get them when opened). A change of data (a new set, or
+one edited item) is handed to the views without rebuilding them: every control stays, and the engine's result cache makes unchanged items free. A
 selected item is selected in every view that has it (``SharedState.selected_item``); head scaling set
 in the Heads tab applies to the others when its switch is on, and each of them says so in a banner.
 """
@@ -61,6 +61,7 @@ class Dashboard:
         self.load_button = W.Button(description="Load model", layout=W.Layout(width="auto"))
         self.load_button.on_click(lambda _: self.load())
         self.message = W.HTML()
+        self.message.add_class("lmx-message")
         self.runner = Runner("model")
         self.data = DataPanel(self.state, self._items_changed, self.show_error, dataset=dataset, n_items=n_items,
                               policy=self.policy)

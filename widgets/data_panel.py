@@ -65,6 +65,7 @@ class DataPanel:
         self.hub_box = W.HBox([self.source, self.config, self.split, self.seed, self.load_button, self.runner.widget],
                               layout=W.Layout(display="none", flex_flow="row wrap"))
         self.status = W.HTML()
+        self.status.add_class("lmx-data-status")
         self.item = W.Dropdown(description="item", layout=W.Layout(width="380px"))
         self.question = W.Text(description="question", layout=W.Layout(width="560px"))
         self.choices = W.Textarea(description="choices", placeholder="one choice per line",

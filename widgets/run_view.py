@@ -68,6 +68,7 @@ class RunView:
         self.open_button = W.Button(description="Open run", icon="folder-open")
         self.open_button.on_click(lambda _: self.open())
         self.info = W.HTML()
+        self.info.add_class("lmx-run-info")
         self.runner = Runner("reading")
         self.tabs = W.Tab()
         self.manifest: Manifest | None = None

@@ -70,7 +70,8 @@ def test_markup_typed_or_uploaded_is_shown_as_text_on_every_text_path(dash):
             w.group.value = "topic"
         dash.state.selected_item = rows[1]["id"]
     cal = dash.views["calibration"]
-    cal.show_bin("all" if not cal.by else cal.items_frame[cal.by[0]].map(str).iloc[0], int(cal.items_frame["bin"].iloc[0]))
+    group = "all" if not cal.by else cal.items_frame[cal.by[0]].map(str).iloc[0]
+    cal.show_bin(group, int(cal.items_frame["bin"].iloc[0]))
     assert any(SHOWN in v for v in assert_no_markup(dash))
 
     dash.model_name.value = XSS  # the model box: its error line

@@ -77,7 +77,7 @@ def test_nothing_a_visitor_types_is_read_from_the_servers_disk(served_dash, watc
         d.model_name.value = str(path)
         assert d.load() is None
         said[label, "model"] = one_line(d.message.value)
-        d.data.source.value = str(path)  # the benchmark box (hidden here: no hub id is listed; a page can still send it)
+        d.data.source.value = str(path)  # the benchmark box (hidden: no hub id is listed; a page can still send it)
         assert d.data.load_benchmark() is None
         said[label, "data"] = one_line(d.data.status.value)
         assert d.runs.open(str(path)) is None
@@ -217,7 +217,7 @@ def test_load_clicks_never_pile_up_threads_and_cancel_stops_a_load(monkeypatch):
     monkeypatch.setattr(panel, "load_source", slow_source)
     d = Dashboard(start=False, n_items=4)
     d.data.dataset.value = HUB
-    d.data.source.value, d.data.config.value, d.data.split.value = "mmlu", "", ""  # a built-in, through the hub path's loader
+    d.data.source.value, d.data.config.value, d.data.split.value = "mmlu", "", ""  # a built-in, by the hub path
     runner = d.data.runner
     for _ in range(4):  # four clicks while the first load cannot stop
         d.data.load_benchmark()
