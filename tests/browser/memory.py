@@ -158,8 +158,11 @@ class TreeSampler:
         self._thread.join(10)
 
 
-def kernel_peaks(server_pid: int) -> list[int]:
-    """The peak RSS (VmHWM, bytes) of each ipykernel the server runs now, largest first."""
+def kernel_memory(server_pid: int, *, reset: bool = False) -> list[dict[str, int]]:
+    """Of each ipykernel the server runs now, largest peak first: its peak RSS since it started or since the
+    last ``reset`` (``VmHWM``), and its RSS now split into anonymous and file-backed pages (the model's
+    weights are a memory-mapped file, shared by every kernel that maps it), in bytes. ``reset`` starts a
+    new peak (``clear_refs``)."""
     import psutil  # noqa: PLC0415
 
     out = []
@@ -167,9 +170,16 @@ def kernel_peaks(server_pid: int) -> list[int]:
         try:
             if "ipykernel" not in " ".join(p.cmdline()):
                 continue
-            status = Path(f"/proc/{p.pid}/status").read_text()
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{p.pid}/status").read_text().splitlines())
+            if reset:
+                Path(f"/proc/{p.pid}/clear_refs").write_text("5")
         except (psutil.Error, OSError):
             continue
-        hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        out.append(int(hwm.split()[1]) * 1024)
-    return sorted(out, reverse=True)
+        kb = lambda key: int(status[key].split()[0]) * 1024  # noqa: E731
+        out.append({"peak_rss": kb("VmHWM"), "rss": kb("VmRSS"), "anon": kb("RssAnon"), "file": kb("RssFile")})
+    return sorted(out, key=lambda k: -k["peak_rss"])
+
+
+def kernel_peaks(server_pid: int) -> list[int]:
+    """The peak RSS (bytes) of each ipykernel the server runs now, largest first."""
+    return [k["peak_rss"] for k in kernel_memory(server_pid)]
