@@ -184,9 +184,8 @@ class ResultCache:
                 for k, v in self._disk(lambda: self._select(missing), {}).items():
                     found[k] = v
                     self._remember(k, v)
-            hits = sum(k in found for k in keys)  # a key asked for twice counts twice
-            self.hits += hits
-            self.misses += len(keys) - hits
+            self.hits += len(found)
+            self.misses += len(keys) - len(found)
         return found
 
     def put_many(self, values: Mapping[str, Value]) -> None:

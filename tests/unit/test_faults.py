@@ -114,16 +114,16 @@ def test_a_read_only_cache_folder_keeps_results_in_memory_with_one_warning(tiny,
         def run():
             cache = ResultCache(folder / "results.sqlite")
             frames = [score_choices(tiny, ITEMS[: n], cache=cache) for n in (3, 8)]
-            before = cache.misses
+            before = cache.hits
             frames.append(score_choices(tiny, ITEMS, cache=cache))
-            return cache, frames, cache.misses - before
+            return cache, frames, cache.hits - before
 
-        (cache, frames, missed), told = _caught(run)
+        (cache, frames, hits), told = _caught(run)
     assert len(told) == 1 and "cannot be used" in str(told[0].message) and "in memory" in str(told[0].message)
     assert not cache.on_disk and "readonly" in cache.disk_error.lower().replace("-", "")
     np.testing.assert_allclose(_probs(frames[1]), expected, atol=1e-5)  # other batches: float noise only
     np.testing.assert_array_equal(_probs(frames[2]), _probs(frames[1]))
-    assert missed == 0 and len(cache) == frames[1]["prompt"].nunique()  # the last run came from memory
+    assert hits == len(cache) == frames[1]["prompt"].nunique()  # the last run came from memory
 
 
 def test_a_disk_that_fills_mid_run_loses_no_result_and_warns_once(tiny, tmp_path, need_mounts):
