@@ -142,7 +142,7 @@ def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str, placement: 
                                     fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
     try:
         return load()
-    except (OSError, ValueError, RuntimeError) as e:  # the files are all there, but one does not read
+    except Exception as e:  # noqa: BLE001 - the files are all there, but one does not read (safetensors, JSON...)
         if problem is not None:
             raise  # just built: not a damaged cache
         warnings.warn(f"the dequantised cache {cached} cannot be loaded ({type(e).__name__}: "
