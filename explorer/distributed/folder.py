@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import json
 import os
-import types
-import typing
 import uuid
 import warnings
 from collections.abc import Sequence
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute
 import pyarrow.parquet as pq
 
 from explorer.distributed.storage import WriterLock, describe_holder, stale_temporaries, write_atomic
+from explorer.distributed.validate import field_problem
 from explorer.errors import ExplorerError
 
 FORMAT = "lm-explorer-run/1"
@@ -104,49 +103,15 @@ class Manifest:
         if data.get("format") != FORMAT:
             raise RunFolderError(f"field 'format': {data.get('format')!r} is not {FORMAT!r}; this folder was written "
                                  "by another version of lm-explorer")
-        hints = typing.get_type_hints(cls)
-        known = {f.name: f for f in fields(cls)}
-        for name in data:
-            if name not in known and name not in ("n_units", "expected_rows"):
-                raise RunFolderError(f"field {name!r} is not a manifest field (known: {sorted(known)})")
-        for name, f in known.items():
-            if name not in data:
-                if f.default is MISSING and f.default_factory is MISSING:  # a required field
-                    raise RunFolderError(f"field {name!r} is missing")
-                continue
-            if not _fits(data[name], hints[name]):
-                raise RunFolderError(f"field {name!r} holds {_short(json.dumps(data[name]), 60)}, not "
-                                     f"{_type_name(hints[name])}")
+        problem = field_problem(cls, data, extra=("n_units", "expected_rows"))
+        if problem:
+            raise RunFolderError(problem)
         if len(data["rows_per_unit"]) != len(data["unit_ids"]):
             raise RunFolderError(f"field 'rows_per_unit' holds {len(data['rows_per_unit'])} counts for "
                                  f"{len(data['unit_ids'])} units (unit_ids); give one per unit")
         if any(n is not None and n < 0 for n in data["rows_per_unit"]):
             raise RunFolderError("field 'rows_per_unit' holds a negative count")
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    """True when a JSON value has the type a manifest field declares (str, int, bool, list[...], dict[str, ...],
-    unions with None; Any takes anything)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, a) for a in args)
-    if hint is type(None):
-        return value is None
-    if origin is list:
-        return isinstance(value, list) and all(_fits(v, args[0]) for v in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(isinstance(k, str) and _fits(v, args[1]) for k, v in value.items())
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-def _type_name(hint: Any) -> str:
-    text = str(hint).replace("typing.", "")
-    return {"<class 'str'>": "text", "<class 'bool'>": "true or false"}.get(text, text)
+        return cls(**{k: v for k, v in data.items() if k not in ("n_units", "expected_rows")})
 
 
 class RunFolder:
@@ -375,7 +340,8 @@ class RunFolder:
                 self.write_part(table.filter(keep))
             self._set_aside(part)
         if repeated:
-            warnings.warn(f"{self.path}: {len(repeated)} units were held by more than one part (first: {repeated[0]!r}; "
+            warnings.warn(f"{self.path}: {len(repeated)} units were held by more than one part (first: "
+                          f"{repeated[0]!r}; "
                           f"two runs wrote this folder at once); kept the first copy and moved the others to "
                           f"{self.path / SET_ASIDE}", RunFolderWarning, stacklevel=4)
 

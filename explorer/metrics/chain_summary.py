@@ -96,12 +96,13 @@ def summarize_chain(frame: pd.DataFrame) -> dict:
                                                                                       C.SAME_SIGN)},
             "same_sign_share": _float(by_link[C.SAME_SIGN].iloc[-1])}
         pair = out["correlations"][pair_name(a, b)]
-        undefined = [f"{key} at {link}" for key in (C.SPEARMAN, C.PEARSON) for link, v in pair[key].items() if v is None]
+        undefined = [f"{key} at {link}" for key in (C.SPEARMAN, C.PEARSON) for link, v in pair[key].items()
+                     if v is None]
         pair["notes"] = ([f"undefined (null): {', '.join(undefined)}: fewer than 2 paired items, or a link constant "
                           "in one condition"] if undefined else [])
         if pair[N_ITEMS] < MIN_INTERVAL_ITEMS:
-            pair["notes"].append(f"correlations over {pair[N_ITEMS]} items (fewer than {MIN_INTERVAL_ITEMS}) say little "
-                                 "(over 2 they are +1 or -1 by construction)")
+            pair["notes"].append(f"correlations over {pair[N_ITEMS]} items (fewer than {MIN_INTERVAL_ITEMS}) say "
+                                 "little (over 2 they are +1 or -1 by construction)")
     if len(out["conditions"]) == 1:
         out.update(next(iter(out["conditions"].values())))
     return out

@@ -1,7 +1,8 @@
-"""Damaged derived model files on the bundled models: said so, rebuilt, and the model loads right.
+"""Faults on the bundled models: damaged derived model files are said so and rebuilt, and the model
+loads right; the position limit comes from the config, not the tokenizer.
 
-Each test points ``LM_EXPLORER_CACHE`` at a fresh folder; the Gemma test links the real cache's
-dequantised models into it, so only the assembly is redone.
+The model-file tests point ``LM_EXPLORER_CACHE`` at a fresh folder; the Gemma test links the real
+cache's dequantised models into it, so only the assembly is redone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from explorer import load_model
 from explorer.models.derived import ModelFileWarning, file_sha256
 from explorer.models.load import _bundled_gguf
 from explorer.paths import cache_dir
+from explorer.items import Item, capitals
 from explorer.probes import score_choices
-from explorer.items import capitals
+from explorer.scoring.context import ContextLengthError, position_limit
 
 
 def _warned(fn):
@@ -64,3 +66,14 @@ def test_a_half_written_gemma_assembly_is_assembled_again_and_loads(tmp_path, mo
     assert file_sha256(tmp_path / "gguf" / gemma.MODEL_NAME) == gemma.EXPECTED_SHA256
     assert model.parts.model_type == "gemma3_text" and [p.name for p in Path(tmp_path / "gguf").iterdir()] == [
         gemma.MODEL_NAME]
+
+
+def test_smollm2_reads_what_its_config_says_not_its_tokenizer(smollm2):
+    limit = position_limit(smollm2)
+    assert smollm2.tokenizer.model_max_length > 10**20  # the tokenizer reports no limit at all
+    assert limit.tokens == smollm2.model.config.max_position_embeddings == 8192
+    long = Item("long", " ".join(["What is the capital of France?"] * 1200), ("Paris", "Rome", "Berlin", "Madrid"),
+                answer=0)
+    with pytest.raises(ContextLengthError, match=r"the prompt of item 'long' is \d{4,} tokens, past the 8192 this "
+                                                 r"model reads \(config.max_position_embeddings = 8192\)"):
+        score_choices(smollm2, [*capitals(2), long], cache=None)

@@ -61,7 +61,8 @@ def test_the_limit_is_the_configs_not_the_tokenizers(short):
 def test_a_window_on_every_layer_bounds_the_reach_and_a_full_layer_lifts_it():
     every = tiny_model("gemma3_text", layer_types=["sliding_attention", "sliding_attention"])
     limit = position_limit(every)
-    assert limit.tokens == 2 * 15 + 1 and "every one of its 2 layers attends through a sliding window of 16" in limit.source
+    assert limit.tokens == 2 * 15 + 1
+    assert "every one of its 2 layers attends through a sliding window of 16" in limit.source
     assert position_limit(tiny_model("gemma3_text")).tokens == 4096  # one full-attention layer sees every token
     prompt = " ".join(["Paris"] * 40)
     with pytest.raises(ContextLengthError, match="is 40 tokens, past the 31 this model reads"):

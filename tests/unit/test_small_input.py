@@ -20,8 +20,9 @@ from explorer.metrics import (bootstrap_ci, bootstrap_interval, brier_multiclass
                               summarize_chain, summarize_permutation)
 from explorer.metrics.recalibration import cross_fit_temperature
 from explorer.metrics.small import RecalibrationWarning, SmallSampleWarning
-from explorer.probes import (attentiveness, chain_conditions, chain_probe, head_attribution, item_contrasts, known_facts, layer_pma,
-                             logit_diff_components, permutation_probe, score_choices, score_ptrue, summarize)
+from explorer.probes import (attentiveness, chain_conditions, chain_probe, head_attribution, item_contrasts,
+                             known_facts, layer_pma, logit_diff_components, permutation_probe, score_choices,
+                             score_ptrue, summarize)
 from explorer.probes.sweep import sweep_heads
 from tests.tiny import tiny_items
 
@@ -107,7 +108,7 @@ def test_the_cli_says_no_items_for_an_empty_file_in_every_probe_command(tmp_path
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_a_nan_answer_in_json_is_an_error_naming_the_item(tmp_path, literal):
     good = '{"id": "a", "question": "What is the capital of France?", "choices": ["Paris", "Rome"], "answer": 0}'
-    bad = f'{{"id": "b", "question": "What is the capital of Italy?", "choices": ["Paris", "Rome"], "answer": {literal}}}'
+    bad = good.replace('"a"', '"b"').replace('"answer": 0', f'"answer": {literal}')
     (tmp_path / "items.jsonl").write_text(good + "\n" + bad + "\n")
     (tmp_path / "items.json").write_text(f"[{good}, {bad}]")
     for name in ("items.jsonl", "items.json"):
@@ -145,7 +146,8 @@ def test_a_one_item_permutation_summary_has_no_interval_and_says_why(tiny):
     assert not _nans(s)
     rows = permutation_probe(tiny, tiny_items(4), cache=None)
     s, told = _caught(lambda: summarize_permutation(rows, n_boot=100), SmallSampleWarning)
-    assert len(told) == 1 and "over 4 items (fewer than 10)" in told[0] and all(v is not None for v in s["ci95"].values())
+    assert len(told) == 1 and "over 4 items (fewer than 10)" in told[0]
+    assert all(v is not None for v in s["ci95"].values())
     rows["meta_group"] = ["x"] * 32 + ["y"] * 32
     s, told = _caught(lambda: summarize_permutation(rows, by=["meta_group"], n_boot=50), SmallSampleWarning)
     assert len(told) == 2 and "2 of 2 groups have fewer than 10 items" in told[1]  # once for the whole, once for groups
@@ -185,6 +187,7 @@ def test_summaries_of_small_runs_hold_no_bare_nan(tiny):
                                         cache=None))
     assert not _nans(chain)
     pair = chain["correlations"]["0-shot vs 1-shot"]
-    assert all(v is None for v in pair["spearman"].values()) and pair["notes"][0].startswith("undefined (null): spearman")
+    assert all(v is None for v in pair["spearman"].values())
+    assert pair["notes"][0].startswith("undefined (null): spearman")
     assert "correlations over 1 items (fewer than 10) say little" in pair["notes"][1]
     json.dumps(cal, allow_nan=False), json.dumps(chain, allow_nan=False)
