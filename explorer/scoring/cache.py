@@ -77,6 +77,7 @@ class ResultCache:
         self.hits = self.misses = 0
         self.disk_error: str | None = None
         self.moved_aside: Path | None = None  # where a damaged file went
+        self._told_bad = False  # damaged entries: said once
         if self.path is not None:
             with self._lock:
                 self._disk(self._open, None)
@@ -116,8 +117,9 @@ class ResultCache:
         aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S%f}")
         try:
             os.replace(self.path, aside)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            for suffix in ("-wal", "-shm"):  # its log goes with it; a new file starts clean
+                if Path(f"{self.path}{suffix}").exists():
+                    os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
             self._open()
         except (sqlite3.Error, OSError) as e:
             self._off(e)
@@ -152,7 +154,7 @@ class ResultCache:
                     found[k] = _unpack(blob)
                 except (ValueError, OSError, EOFError, KeyError):  # a damaged entry is a miss, and replaced
                     bad += 1
-        if bad and not getattr(self, "_told_bad", False):
+        if bad and not self._told_bad:
             self._told_bad = True
             warnings.warn(f"result cache {self.path}: {bad} damaged entries are computed again", CacheWarning,
                           stacklevel=4)
