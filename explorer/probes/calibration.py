@@ -89,6 +89,8 @@ def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = 
     confidence, correct, option_brier, pred_choice and choice_probs (probabilities by position)."""
     if prob not in CONFIDENCE_SOURCES:
         raise ValueError(f"prob must be one of {CONFIDENCE_SOURCES} (renormalised or raw), got {prob!r}")
+    if frame.empty:
+        raise NoItemsError("no items: item_confidence was given a choice frame without rows")
     keys = prompt_keys(frame, by)
     heads, probs, gold = option_matrix(frame, keys, prob, carry=C.metadata_columns(frame))
     gid = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()

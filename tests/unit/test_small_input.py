@@ -20,9 +20,9 @@ from explorer.metrics import (bootstrap_ci, bootstrap_interval, brier_multiclass
                               summarize_chain, summarize_permutation)
 from explorer.metrics.recalibration import cross_fit_temperature
 from explorer.metrics.small import RecalibrationWarning, SmallSampleWarning
-from explorer.probes import (attentiveness, chain_conditions, chain_probe, head_attribution, item_contrasts,
-                             known_facts, layer_pma, logit_diff_components, permutation_probe, score_choices,
-                             score_ptrue, summarize)
+from explorer.probes import (attentiveness, chain_conditions, chain_probe, head_attribution, item_confidence,
+                             item_contrasts, known_facts, layer_pma, logit_diff_components, permutation_probe,
+                             recalibrated, score_choices, score_ptrue, summarize)
 from explorer.probes.sweep import sweep_heads
 from tests.tiny import tiny_items
 
@@ -63,6 +63,13 @@ PROBES = {
 def test_every_probe_says_no_items(tiny, probe):
     with pytest.raises(NoItemsError, match=rf"^no (items|prompts): {probe} needs at least one\. Fix: give a data set"):
         PROBES[probe](tiny)
+
+
+def test_calibration_of_an_empty_frame_says_no_items(tiny):
+    empty = score_choices(tiny, tiny_items(1), cache=None).iloc[:0]
+    for fn in (item_confidence, recalibrated):
+        with pytest.raises(NoItemsError, match="no items: item_confidence was given a choice frame without rows"):
+            fn(empty)
 
 
 @pytest.mark.parametrize("summary", ["summarize_permutation", "summarize_attentiveness", "summarize_chain",
