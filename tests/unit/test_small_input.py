@@ -198,3 +198,17 @@ def test_summaries_of_small_runs_hold_no_bare_nan(tiny):
     assert pair["notes"][0].startswith("undefined (null): spearman")
     assert "correlations over 1 items (fewer than 10) say little" in pair["notes"][1]
     json.dumps(cal, allow_nan=False), json.dumps(chain, allow_nan=False)
+
+
+def test_the_permutation_command_reports_a_k_with_one_item_without_an_interval(tiny_folder, tmp_path, capsys):
+    from explorer.items import Item, save_jsonl
+
+    items = [*tiny_items(3), Item("five", "What is the capital of Spain?", ("Paris", "Rome", "Madrid"), answer=2)]
+    data = save_jsonl(items, tmp_path / "items.jsonl")
+    assert main(["permutation", "--data", str(data), "--model", str(tiny_folder), "--out", str(tmp_path / "r.csv"),
+                 "--summary", str(tmp_path / "s.json"), "--n-boot", "50"]) == 0
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert set(s["by_k"]["3"]["ci95"].values()) == {None} and s["by_k"]["3"]["notes"][-1].startswith("ci95: intervals "
+                                                                                                     "are undefined")
+    assert all(v is not None for v in s["by_k"]["4"]["ci95"].values())
+    assert "warning: summarize_permutation: intervals over 4 items" in capsys.readouterr().err
