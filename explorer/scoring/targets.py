@@ -68,7 +68,7 @@ def score_targets(model: LoadedModel, prompts: Sequence[str], targets: Sequence[
 
     Every prompt is checked against the model's limit before anything is scored
     (:mod:`explorer.scoring.context`): past it, a :class:`~explorer.scoring.context.ContextLengthError`
-    naming ``names[i]`` (e.g. ``"item 'q3'"``; default: the prompt's position), or with
+    naming ``names[i]`` (e.g. ``"the prompt of item 'q3'"``; default: the prompt's position), or with
     ``truncate="left"`` the prompt's start cut, in one warning for the call."""
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} lists of targets")
