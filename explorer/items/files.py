@@ -39,6 +39,14 @@ def decode(data: bytes, where: str) -> str:
                         "save the file as UTF-8") from None
 
 
+class JSONConstant(float):
+    """A literal ``NaN`` or ``Infinity`` in a JSON file: a value someone wrote, not a missing one (JSON writes
+    those as ``null``), so an answer or text holding it is an error rather than "no gold"."""
+
+    def __repr__(self) -> str:
+        return "NaN" if self != self else ("Infinity" if self > 0 else "-Infinity")
+
+
 def read_text(path: Path) -> str:
     """The file's text, or a clear error when it is not UTF-8."""
     try:
@@ -52,7 +60,7 @@ def loads_json(text: str) -> Any:
     """``json.loads``, with nesting too deep for Python's reader raised as a ``ValueError`` (never a
     RecursionError that would take the caller's stack with it)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=JSONConstant)
     except RecursionError:
         raise ValueError(TOO_DEEP) from None
 

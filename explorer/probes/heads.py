@@ -25,15 +25,22 @@ import torch
 from torch import nn
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.interventions.hooks import add_hook
 from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
+
+
+def record_names(records: Sequence[Counterfactual]) -> list[str]:
+    """How errors name each record's prompt: ``the prompt of record 'r3'``."""
+    return [f"the prompt of record {r.id!r}" for r in records]
 
 
 def encode_batch(model: LoadedModel, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -162,8 +169,11 @@ def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, b
 
     ``attribution`` sums, over heads, with the other components (:func:`logit_diff_components`)
     to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target. A pass holds at most
-    ``batch_size`` prompts and ``token_budget`` padded tokens (prompts of similar length together).
+    ``batch_size`` prompts and ``token_budget`` padded tokens (prompts of similar length together). A prompt
+    past the model's limit is refused before any pass (:func:`explorer.scoring.context.refuse_long`).
     """
+    records = need_items(records, "head_attribution", kind="prompts")
+    refuse_long(model, [r.prompt for r in records], record_names(records))
     targets, foils = answer_tokens(model.tokenizer, records)
     parts = model.parts
     lengths = [len(encode_prompt(model.tokenizer, r.prompt)) for r in records]
@@ -226,6 +236,8 @@ def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual],
     beta). Their sum equals ``logit_diff`` up to float error; that identity is what the tests check.
     """
     parts = model.parts
+    records = need_items(records, "logit_diff_components", kind="prompts")
+    refuse_long(model, [r.prompt for r in records], record_names(records))
     targets, foils = answer_tokens(model.tokenizer, records)
     rows = []
     for start in range(0, len(records), batch_size):

@@ -20,14 +20,17 @@ import pandas as pd
 import torch
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.interventions.hooks import add_hook
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
+from explorer.probes.choices import item_names
 from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import ProgressFn, check_cancel
@@ -55,11 +58,13 @@ def layer_pma(
 ) -> pd.DataFrame:
     """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata), in the
     items' order. A pass holds at most ``batch_size`` prompts and ``token_budget`` padded tokens: every
-    layer's states of every position are kept during a pass."""
+    layer's states of every position are kept during a pass. A prompt past the model's limit is refused
+    before any pass."""
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
-    items = list(items)
+    items = need_items(items, "layer_pma")
     prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
+    refuse_long(model, prompts, item_names(items))
     valid = [valid_token_ids(model, it, p, fmt) for it, p in zip(items, prompts)]
     per_item: dict[int, list[dict]] = {}
     if progress is not None:
