@@ -60,6 +60,11 @@ def read_lmeval(path: str | Path, *, tasks: Sequence[str] | None = None, filter:
             log.docs += docs
             log.details["filters"][task] = used
             log.logged[task] = logged_metrics(results, task, used)
+    version = str(results.get("lm_eval_version") or "")
+    if re.fullmatch(r"0\.4\.[5-8](\.\d+)?", version) and any(d.unconditional for d in log.docs):
+        log.note(f"lm-eval {version} appended acc_mutual_info's unconditional requests but read them as interleaved "
+                 "(lls[1::2]), so its logged acc_mutual_info pairs choices with the wrong requests; the one recomputed "
+                 "here pairs each choice with its own")
     if not log.docs:
         raise RunLogError(f"{out.folder} holds no multiple-choice task among {chosen}: "
                           f"{'; '.join(log.notes) or 'no records'}. Fix: give a run of multiple_choice tasks "
@@ -279,6 +284,7 @@ def read_task(path: Path, info: TaskInfo, log: RunLog, *, filter: str | None = N
     if filter is not None and filter not in names and names != [""]:
         raise RunLogError(f"task {info.name} logs filters {names}, not {filter!r}. Fix: --filter one of them")
     used = filter if filter in names else ("none" if "none" in names else names[0])
+    key = used or "none"  # 0.4.0-0.4.2 records name no filter; their results say "none"
     if len(names) > 1:
         log.note(f"task {info.name} logs {len(names)} filters ({', '.join(names)}): read {used!r}, one record per doc "
                  "(--filter / filter= picks another)")
@@ -306,5 +312,5 @@ def read_task(path: Path, info: TaskInfo, log: RunLog, *, filter: str | None = N
     if repeated:
         log.note(f"task {info.name}: {repeated} repeated record(s) of a doc (one per filter) left out; the first of "
                  "each doc is read")
-    return docs, used
+    return docs, key
 

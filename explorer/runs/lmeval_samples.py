@@ -6,8 +6,8 @@ What lm-eval writes per (doc, filter) of a ``multiple_choice`` task (``lm_eval/a
 ``[[context, continuation], ...]`` before), ``resps`` and ``filtered_resps`` (per request
 ``[log-likelihood, is_greedy]``; from 0.4.3 every leaf written as a string: ``"-2.13"``, ``"False"``),
 ``target`` (``str(doc_to_target(doc))`` from 0.4.3: an index such as ``"2"``, or a choice's text), the
-doc itself and the per-doc metrics (``acc``, ``acc_norm``, ...). ``acc_mutual_info`` tasks append N
-unconditional requests ``("", continuation)`` after the N conditional ones; ``multiple_input`` tasks
+doc itself and the per-doc metrics (``acc``, ``acc_norm``, ...). ``acc_mutual_info`` tasks add N
+unconditional requests ``("", choice)`` (:func:`split_unconditional`); ``multiple_input`` tasks
 (Winogrande) vary the context and share the continuation. The same records come back from the hub
 through ``datasets`` (parquet or JSON): ``arguments`` as a struct whose absent ``gen_args_i`` are None,
 lists as arrays; both read here.
@@ -208,6 +208,22 @@ def gold_index(target: Any, strings: Sequence[str], pred: int, acc: float | None
     return found[0] if found else None
 
 
+def split_unconditional(reqs: list[tuple[Any, Any]], resp: list[tuple[float, bool]]
+                        ) -> tuple[list[tuple[Any, Any]], list[tuple[float, bool]], tuple[float, ...] | None]:
+    """(conditional requests, their responses, the unconditional log-likelihoods or None): acc_mutual_info
+    tasks add ("", choice) per choice, after the N conditional requests from lm-eval 0.4.5 on
+    (with the target delimiter from 0.4.9), interleaved with them before (0.4.0-0.4.4, which ordered
+    requests by choice). Each unconditional request is matched to its choice by the continuation."""
+    n = len(reqs)
+    if n < 4 or n % 2:
+        return reqs, resp, None
+    for cond, uncond in ((list(range(n // 2)), list(range(n // 2, n))), (list(range(0, n, 2)), list(range(1, n, 2)))):
+        if all(reqs[u][0] == "" and reqs[c][0] != "" and str(reqs[c][1]).endswith(str(reqs[u][1]))
+               for c, u in zip(cond, uncond)):
+            return [reqs[c] for c in cond], [resp[c] for c in cond], tuple(resp[u][0] for u in uncond)
+    return reqs, resp, None
+
+
 def sample_doc(sample: Mapping, task: TaskInfo) -> ScoredDoc:
     """The record as a scored question (see the module docstring); :class:`SampleError` says why not."""
     if task.output_type not in (None, "multiple_choice"):
@@ -218,12 +234,7 @@ def sample_doc(sample: Mapping, task: TaskInfo) -> ScoredDoc:
     if any(not isinstance(cont, str) for _, cont in reqs):
         raise NotMultipleChoice("its requests are generations (arguments hold generation settings)")
     resp = responses(sample, len(reqs))
-    n = len(reqs)
-    unconditional = None
-    if n % 2 == 0 and n >= 4 and all(ctx == "" for ctx, _ in reqs[n // 2:]) and \
-            [c for _, c in reqs[n // 2:]] == [c for _, c in reqs[: n // 2]]:  # acc_mutual_info's extra requests
-        unconditional = tuple(ll for ll, _ in resp[n // 2:])
-        reqs, resp = reqs[: n // 2], resp[: n // 2]
+    reqs, resp, unconditional = split_unconditional(reqs, resp)
     if len(reqs) < 2:
         raise NotMultipleChoice("one request per doc (a loglikelihood task, not multiple choice)")
     contexts, targets = [str(c) for c, _ in reqs], [str(t) for _, t in reqs]

@@ -5,7 +5,8 @@ the ARC rows of ``tests/hubcopies.py``), with tasks configured as lm-eval's own 
 
 - ``mmlu_<subject>`` for four subjects (five questions each), lm-eval's own MMLU template (letters
   " A".." D", metric acc), in groups ``mmlu_sample`` > ``mmlu_sample_stem`` / ``mmlu_sample_humanities``
-  (lm-eval >= 0.4.3; older versions get the leaf tasks alone);
+  (lm-eval >= 0.4.3; 0.4.0-0.4.2, whose built-in tasks take precedence over ``--include_path``, get the leaf
+  tasks alone, named ``mmlu_sample_<subject>``);
 - ``lmx_arc``: lm-eval's ARC template (cloze: the choices' texts are scored), metrics acc, acc_norm and
   acc_mutual_info (so the log holds N unconditional requests after the N conditional ones);
 - ``lmx_filters``: three MMLU questions in letters under two filter pipelines (one record per doc x filter);
@@ -61,14 +62,14 @@ def write_tasks(folder: Path, *, groups: bool) -> list[str]:
         (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         return f"{folder.name}/{name}.jsonl"  # relative to the harness's working folder
 
-    tasks = []
+    tasks, prefix = [], "mmlu_" if groups else "mmlu_sample_"  # 0.4.0-0.4.2: built-in names win over --include_path
     for category, subjects in SUBJECTS.items():
         for s in subjects:
-            config = _json_task(f"mmlu_{s}", data(s, by_subject[s]), **MMLU_TEMPLATE, task_alias=s,
+            config = _json_task(f"{prefix}{s}", data(s, by_subject[s]), **MMLU_TEMPLATE, task_alias=s,
                                 description=f"The following are multiple choice questions (with answers) about "
                                 f"{s.replace('_', ' ')}.\n\n")
-            (folder / f"mmlu_{s}.yaml").write_text(json.dumps(config, indent=1), encoding="utf-8")
-            tasks.append(f"mmlu_{s}")
+            (folder / f"{prefix}{s}.yaml").write_text(json.dumps(config, indent=1), encoding="utf-8")
+            tasks.append(f"{prefix}{s}")
         if groups:
             group = {"group": f"mmlu_sample_{category}", "group_alias": category, "task": [f"mmlu_{s}" for s in subjects],
                      "aggregate_metric_list": [{"metric": "acc", "weight_by_size": True}], "metadata": {"version": 2}}
@@ -96,6 +97,45 @@ def write_tasks(folder: Path, *, groups: bool) -> list[str]:
     return [*tasks, "lmx_arc", "lmx_filters", "lmx_generate"]
 
 
+# lm-eval 0.4.0-0.4.2 load Hugging Face `evaluate`'s "exact_match" metric from the Hub when imported; `evaluate`
+# looks for a local module folder of that name first, so offline the harness gets this one (exact string match,
+# the generate_until task's metric).
+EXACT_MATCH_MODULE = '''import datasets
+import evaluate
+import numpy as np
+
+
+class ExactMatch(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(description="exact match", citation="", inputs_description="",
+                                   features=datasets.Features({"predictions": datasets.Value("string"),
+                                                               "references": datasets.Value("string")}))
+
+    def _compute(self, predictions, references, **kwargs):
+        return {"exact_match": float(np.mean([p == r for p, r in zip(predictions, references)]))}
+'''
+
+
+def legacy_model_folder(model_dir: Path, folder: Path) -> Path:
+    """The model for transformers 4.x (the harness's 0.4.0-0.4.2 venv): the same weights and tokenizer (links),
+    its configs as 4.x reads them (``rope_theta`` rather than 5.x's ``rope_parameters``, no null
+    ``quantization_config``, the tokenizer class by its 4.x name), so both harness versions compute the same
+    numbers."""
+    folder.mkdir()
+    for f in model_dir.iterdir():
+        if f.name not in ("config.json", "tokenizer_config.json"):
+            (folder / f.name).symlink_to(f)
+    tokenizer = json.loads((model_dir / "tokenizer_config.json").read_text())
+    tokenizer.update(tokenizer_class="PreTrainedTokenizerFast")  # 5.x's TokenizersBackend, as 4.x names it
+    (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer, indent=1))
+    config = json.loads((model_dir / "config.json").read_text())
+    rope = config.pop("rope_parameters", None) or {}
+    config.update(rope_theta=rope.get("rope_theta", 10000.0), torch_dtype=config.pop("dtype", "float32"))
+    config.pop("quantization_config", None)
+    (folder / "config.json").write_text(json.dumps(config, indent=1))
+    return folder
+
+
 def harness_version(python: Path) -> str:
     return subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('lm_eval'))"],
                           check=True, capture_output=True, text=True).stdout.strip()
@@ -114,8 +154,13 @@ def main() -> None:
     model_dir = Path(explorer.load_model().model.name_or_path)  # the dequantised safetensors cache
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / MODEL_NAME).symlink_to(model_dir, target_is_directory=True)
         tasks = write_tasks(work / "tasks", groups=version >= (0, 4, 3))
+        if version >= (0, 4, 3):
+            (work / MODEL_NAME).symlink_to(model_dir, target_is_directory=True)
+        else:
+            legacy_model_folder(model_dir, work / MODEL_NAME)
+            (work / "exact_match").mkdir()
+            (work / "exact_match" / "exact_match.py").write_text(EXACT_MATCH_MODULE, encoding="utf-8")
         out = work / "out"
         command = [str(python), "-m", "lm_eval", "--model", "hf", "--model_args",
                    f"pretrained={MODEL_NAME},dtype=float32", "--tasks", ",".join(tasks), "--include_path", "tasks",
