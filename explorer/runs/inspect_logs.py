@@ -116,8 +116,10 @@ def sample_doc(sample: Any, task: str, order: str | None, reference: dict[str, l
         logprobs = label_logprobs(content[at], labels)
     elif answer is not None:
         logprobs = [0.0 if label == answer else -math.inf for label in labels]
-    else:
+    elif content:
         return "the model generated no answer letter (no label among its tokens)"
+    else:
+        return "the scorer read no answer and the log has no log-probabilities"
     if all(math.isinf(x) for x in logprobs):
         return "none of the labels is among the answer position's top log-probabilities"
     user = [m for m in sample.messages or [] if getattr(m, "role", "") == "user"]

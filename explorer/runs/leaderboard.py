@@ -16,7 +16,6 @@ run's own metrics, each task's target delimiter and few-shot count) is read as J
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from explorer.errors import DataError, RunLogError
 from explorer.items.hub import load_split
-from explorer.runs.lmeval import logged_metrics, task_infos
+from explorer.runs.lmeval import logged_metrics, select_tasks, task_infos
 from explorer.runs.lmeval_samples import NotMultipleChoice, SampleError, sample_doc
 from explorer.runs.record import RunLog
 
@@ -76,12 +75,10 @@ def read_leaderboard(source: str | Path, *, tasks: Sequence[str] | None = None, 
     results = _results(path, local=local, prefix=prefix, revision=revision)
     groups = set(results.get("group_subtasks") or {}) | {t for t in names if any(o.startswith(t + "_") for o in names)}
     leaves = [t for t in names if t not in groups and t != "leaderboard"]
-    if tasks:
-        picked = [t for t in leaves if any(fnmatch.fnmatchcase(t, p) for p in tasks)]
-        picked += [t for p in tasks if p in groups for t in leaves if t.startswith(p + "_") and t not in picked]
-        if not picked:
-            raise RunLogError(f"{source} has no task {list(tasks)}; its tasks are {leaves}. Fix: --task one of them")
-        leaves = [t for t in leaves if t in picked]
+    if tasks:  # a group named by results' group_subtasks, or by the card alone (its tasks' names extend it)
+        known = set(results.get("group_subtasks") or {})
+        wanted = [f"{p}_*" if p in groups and p not in known else p for p in tasks]
+        leaves = select_tasks(leaves, results, wanted, where=Path(str(source)))
     infos = task_infos(results, {t: None for t in leaves})
     log = RunLog(docs=[], model=prefix.replace("__", "/", 1), source=f"{ORG} details",
                  path=path, details={"repo": str(source), "split": split, "revision": revision, "filters": {}})
