@@ -18,6 +18,7 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.distributed.folder import Manifest, RunFolder
+from explorer.errors import RunLogError
 from explorer.runs.frame import run_frame
 from explorer.runs.record import RunLog
 from explorer.runs.sources import read_run
@@ -83,6 +84,10 @@ def load_run(source: str | Path, *, task: Sequence[str] | str | None = None, fil
     """The frame of an imported run folder, or of a run read where it lies (lm-eval output, leaderboard repo,
     Inspect logs); ``attrs`` hold ``model``, ``source``, ``path`` and ``logged`` (the run's own metrics)."""
     if is_run_folder(source):
+        probe = RunFolder(source).manifest().probe
+        if probe != PROBE:
+            raise RunLogError(f"{source} holds a {probe!r} run that lm-explorer computed, not an imported one. Fix: open "
+                              "it on its own (RunView(path)), or read its rows with RunFolder(path).rows()")
         frame = folder_frame(RunFolder(source))
         if task:
             wanted = [task] if isinstance(task, str) else list(task)

@@ -53,7 +53,7 @@ def summarize_run(frame: pd.DataFrame, *, logged: Mapping[str, Mapping[str, floa
     notes = out["notes"] = list(frame.attrs.get("notes") or [])
     scored = frame.attrs.get("logprobs", True)  # False: an Inspect log without log-probabilities
     out["calibration"] = _calibration(items, (), n_bins=n_bins, n_boot=n_boot, seed=seed)[0] if scored else None
-    out["positions"] = _positions(letters(frame))
+    out["positions"] = position_summary(frame)
     attentive = attentive_rows(rows)
     out["attentiveness"] = _attentiveness(attentive, (), n_boot=n_boot, seed=seed) if scored else None
     single = frame[C.ORDER_ID].nunique() == 1
@@ -115,8 +115,9 @@ def _calibration(items: pd.DataFrame, by: Sequence[str], *, n_bins: int, n_boot:
     return [_json(r) for r in table.to_dict("records")]
 
 
-def _positions(frame: pd.DataFrame) -> dict | None:
-    """Per number of choices (as a string), the position metrics of the label tasks' one order."""
+def position_summary(frame: pd.DataFrame) -> dict | None:
+    """Per number of choices (as a string), the position metrics of a frame's label tasks (None without any)."""
+    frame = letters(frame)
     if frame.empty:
         return None
     summary = summarize_permutation(frame, n_boot=0)

@@ -58,6 +58,14 @@ def summarize_imported(args: argparse.Namespace) -> int:
     from explorer.runs.store import is_run_folder, load_run  # noqa: PLC0415
     from explorer.runs.summary import summarize_run  # noqa: PLC0415
 
-    frame = quietly(NAME, lambda: load_run(args.run))
+    from explorer.errors import RunLogError  # noqa: PLC0415
+
+    try:
+        frame = quietly(NAME, lambda: load_run(args.run))
+    except RunLogError as e:
+        if is_run_folder(args.run):
+            raise
+        raise ExplorerError(f"{args.run} is not a run folder (no manifest.json) nor a run made elsewhere that lm-explorer "
+                            f"reads: {e}") from None
     report(summarize_run(frame, logged=frame.attrs["logged"]), args.summary, notes=is_run_folder(args.run))
     return 0
