@@ -152,7 +152,7 @@ def records(path: Path, log: RunLog) -> Iterator[tuple[int, dict]]:
         yield from _array(text, path, log)
         return
     bad = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # lines end at "\n" only: records keep \x85, \u2028 raw
         if not line.strip():
             continue
         try:

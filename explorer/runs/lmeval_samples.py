@@ -15,6 +15,7 @@ lists as arrays; both read here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def responses(sample: Mapping, n: int) -> list[tuple[float, bool]]:
     raw = sample.get("filtered_resps")
     if raw is None or not len(raw):
         raw = [r[0] if isinstance(r, (list, tuple)) and r else r for r in plain(sample.get("resps") or [])]
-    raw = plain(raw)
+    raw = [r.tolist() if isinstance(r, np.ndarray) else r for r in raw]  # datasets' arrays, one level deep
     if len(raw) != n:
         raise SampleError(f"filtered_resps has {len(raw)} responses for {n} requests")
     out = []
@@ -147,6 +148,7 @@ def label_alphabet(strings: Sequence[str]) -> bool:
     return any(cores == list(a[: len(cores)]) for a in ALPHABETS)
 
 
+@functools.lru_cache(maxsize=256)
 def _marker(label: str) -> re.Pattern:
     return re.compile(rf"(?m)^[ \t]*{re.escape(label)}(?:[.):])?[ \t]+(\S.*)$")
 
@@ -254,9 +256,11 @@ def sample_doc(sample: Mapping, task: TaskInfo) -> ScoredDoc:
             strings, n_chars = [t.lstrip() for t in targets], None
         else:
             n_chars = tuple(len(s) for s in strings)
-        if label_alphabet(strings) and (shown := shown_labels(prompt, strings)) is not None:
-            fmt, labels = LETTERS, list(strings)
-            choices = doc_choices(doc, len(strings)) or shown
+        listed = doc_choices(doc, len(strings)) if label_alphabet(strings) else None
+        if listed is not None and all(_marker(lab).search(prompt) for lab in strings):
+            fmt, labels, choices = LETTERS, list(strings), listed
+        elif label_alphabet(strings) and (shown := shown_labels(prompt, strings)) is not None:
+            fmt, labels, choices = LETTERS, list(strings), shown
         else:
             fmt, labels, choices = CLOZE, [""] * len(strings), list(strings)
     logged = {}

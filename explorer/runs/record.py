@@ -75,3 +75,11 @@ class RunLog:
     @property
     def tasks(self) -> list[str]:
         return list(dict.fromkeys(d.task for d in self.docs))
+
+
+class Shared(dict):
+    """Run metadata for ``DataFrame.attrs``, which pandas deep-copies into every frame derived from a frame:
+    read once and never changed, so copies share it (a whole MMLU run's metrics otherwise cost seconds)."""
+
+    def __deepcopy__(self, memo: dict) -> Shared:
+        return self

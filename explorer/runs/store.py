@@ -20,7 +20,7 @@ from explorer import columns as C
 from explorer.distributed.folder import Manifest, RunFolder
 from explorer.errors import RunLogError
 from explorer.runs.frame import run_frame
-from explorer.runs.record import RunLog
+from explorer.runs.record import RunLog, Shared
 from explorer.runs.sources import read_run
 
 PROBE = "imported"
@@ -74,7 +74,8 @@ def folder_frame(folder: RunFolder) -> pd.DataFrame:
     frame = folder.rows()
     frame.attrs.update(model=manifest.model.get("name"), source=manifest.options.get("source"),
                        path=manifest.options.get("path"), run=str(folder.path),
-                       logged=manifest.options.get("logged") or {}, notes=manifest.options.get("notes") or [],
+                       logged=Shared(manifest.options.get("logged") or {}),
+                       notes=tuple(manifest.options.get("notes") or ()),
                        logprobs=(manifest.options.get("details") or {}).get("logprobs", True))
     return frame
 
@@ -95,7 +96,7 @@ def load_run(source: str | Path, *, task: Sequence[str] | str | None = None, fil
         return frame
     log = read_run(source, task=task, filter=filter, split=split, revision=revision)
     frame = run_frame(log)
-    frame.attrs.update(logged=log.logged, notes=log.notes)
+    frame.attrs.update(logged=Shared(log.logged), notes=tuple(log.notes))
     return frame
 
 

@@ -39,25 +39,29 @@ REPRODUCED = {"acc": C.CORRECT, "acc_norm": C.CORRECT_NORM, "acc_mutual_info": C
 
 
 def summarize_run(frame: pd.DataFrame, *, logged: Mapping[str, Mapping[str, float]] | None = None,
-                  n_bins: int = 10, n_boot: int = 200, seed: int = 0) -> dict:
+                  n_bins: int = 10, n_boot: int = 100, seed: int = 0) -> dict:
     """JSON-ready summary of one run frame (see the module docstring). ``logged``: the run's own metrics per
-    task (``RunLog.logged``), compared with the recomputed ones. ``n_boot`` resamples give the 95%
+    task (``RunLog.logged``; default: the frame's ``attrs["logged"]``), compared with the recomputed ones. ``n_boot`` resamples give the 95%
     intervals of the whole run's smooth ECE and PMA (groups get none, to stay fast)."""
+    attrs = dict(frame.attrs)
+    logged = logged if logged is not None else attrs.get("logged")
+    frame = frame.copy(deep=False)
+    frame.attrs = {}  # pandas deep-copies attrs into every intermediate frame: seconds on a whole MMLU run
     rows = prompt_rows(frame)
     items = item_confidence(frame, by=[c for c in (C.ORDER_ID,) if c in frame])
     tasks = list(dict.fromkeys(frame[C.TASK])) if C.TASK in frame else []
-    out: dict = {"model": frame.attrs.get("model"), "source": frame.attrs.get("source"),
-                 "path": frame.attrs.get("path"), "tasks": tasks, "n_items": int(frame[C.ITEM_ID].nunique()),
+    out: dict = {"model": attrs.get("model"), "source": attrs.get("source"),
+                 "path": attrs.get("path"), "tasks": tasks, "n_items": int(frame[C.ITEM_ID].nunique()),
                  "n_prompts": len(rows), "formats": sorted(set(rows[C.FORMAT])),
                  "accuracy": float(rows[C.CORRECT].astype(float).mean())}
-    notes = out["notes"] = list(frame.attrs.get("notes") or [])
-    scored = frame.attrs.get("logprobs", True)  # False: an Inspect log without log-probabilities
+    notes = out["notes"] = list(attrs.get("notes") or [])
+    scored = attrs.get("logprobs", True)  # False: an Inspect log without log-probabilities
     out["calibration"] = _calibration(items, (), n_bins=n_bins, n_boot=n_boot, seed=seed)[0] if scored else None
     out["positions"] = position_summary(frame)
     attentive = attentive_rows(rows)
     out["attentiveness"] = _attentiveness(attentive, (), n_boot=n_boot, seed=seed) if scored else None
     single = frame[C.ORDER_ID].nunique() == 1
-    out["chain"] = summarize_chain(chain_frame({str(frame.attrs.get("model", "run")): frame})) \
+    out["chain"] = summarize_chain(chain_frame({str(attrs.get("model", "run")): frame})) \
         if single and scored else None
     if not scored:
         notes.append("the log holds the answers but no log-probabilities: calibration, PMA and the chain need them "
@@ -68,8 +72,23 @@ def summarize_run(frame: pd.DataFrame, *, logged: Mapping[str, Mapping[str, floa
     out["reported"] = reported(rows, logged or {})
     for name, by in (("by_task", C.TASK), ("by_subject", C.SUBJECT)):
         if by in frame and frame[by].astype(str).str.len().gt(0).any() and frame[by].nunique() > 1:
-            out[name] = grouped(frame, items, attentive, by, n_bins=n_bins, scored=scored)
+            same = by == C.SUBJECT and "by_task" in out and one_to_one(frame, C.TASK, C.SUBJECT)
+            out[name] = relabelled(out["by_task"], frame, C.TASK, C.SUBJECT) if same else grouped(
+                frame, items, attentive, by, n_bins=n_bins, scored=scored)
     return out
+
+
+def one_to_one(frame: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether columns ``a`` and ``b`` group the rows alike (one subject per task and one task per subject, as
+    lm-eval's mmlu_<subject> tasks do): then the groups' summaries are computed once."""
+    pairs = frame[[a, b]].drop_duplicates()
+    return bool(pairs[a].is_unique and pairs[b].is_unique)
+
+
+def relabelled(records: list[dict], frame: pd.DataFrame, a: str, b: str) -> list[dict]:
+    """Group records of column ``a`` as those of ``b`` (see :func:`one_to_one`)."""
+    names = dict(frame[[a, b]].drop_duplicates().itertuples(index=False, name=None))
+    return [{b: names[r[a]], **{k: v for k, v in r.items() if k != a}} for r in records]
 
 
 def attentive_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +121,7 @@ def grouped(frame: pd.DataFrame, items: pd.DataFrame, attentive: pd.DataFrame, b
     positions = summarize_permutation(letters(frame), by=[by], n_boot=0)["groups"] if len(letters(frame)) else []
     positions = {g[by]: _pick(g, POSITION_KEYS) for g in positions}
     att = _attentiveness(attentive, (by,), n_boot=0, seed=0) if scored else None
-    att = {r[by]: r for r in att} if isinstance(att, list) else {}
+    att = {r[by]: {k: v for k, v in r.items() if k != by} for r in att} if isinstance(att, list) else {}
     return [{by: key, "n_items": int(frame.loc[frame[by] == key, C.ITEM_ID].nunique()),
              "accuracy": float(items.loc[items[by] == key, C.CORRECT].mean()),
              "calibration": {k: v for k, v in calibration[key].items() if k != by} if key in calibration else None,

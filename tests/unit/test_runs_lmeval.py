@@ -152,6 +152,20 @@ def test_a_truncated_line_is_left_out_with_a_note_naming_it_and_the_rest_is_read
     assert [d.doc_id for d in log.docs] == ["0", "1", "2", "3"]
 
 
+def test_records_are_lines_ending_at_newline_only(tmp_path):
+    """lm-eval writes with ensure_ascii=False: a question may hold \\x85 or \\u2028 (MMLU's management has one),
+    which str.splitlines would take for line ends."""
+    run = shutil.copytree(MODEL, tmp_path / "m")
+    path = next(run.glob("samples_mmlu_philosophy_*.jsonl"))
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    recs[2]["doc"]["question"] += "\x85 and\u2028 more"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RunLogWarning)
+        log = read_lmeval(run, tasks=["mmlu_philosophy"])
+    assert len(log.docs) == 5 and log.docs[2].question.endswith("\x85 and\u2028 more")
+
+
 def test_a_cut_json_array_keeps_the_records_before_the_cut(tmp_path):
     run = shutil.copytree(OLD, tmp_path / "old")
     path = next(run.glob("*_lmx_arc.jsonl"))

@@ -125,3 +125,18 @@ def test_a_frame_without_tasks_groups_still_summarises():
     s = summarize_run(frame.assign(**{C.SUBJECT: ""}), n_boot=0)
     assert "by_subject" not in s and "by_task" not in s
     assert s["positions"]["4"]["n_items"] == 2 and s["n_items"] == 2
+
+
+def test_subjects_that_are_the_tasks_reuse_the_tasks_summaries():
+    """lm-eval's mmlu_<subject> tasks: one subject per task; by_subject is by_task relabelled, equal to computing it."""
+    from explorer.runs.summary import grouped, prompt_rows as rows_of
+
+    docs = [doc(n, [0.5, 0.2, 0.2, 0.1], n % 4, task=f"t{n % 2}") for n in range(8)]
+    frame = docs_frame(docs)
+    frame[C.SUBJECT] = frame[C.TASK].str.replace("t", "s")
+    s = summarize_run(frame, n_boot=0)
+    items = item_confidence(frame, by=[C.ORDER_ID])
+    rows = rows_of(frame)
+    direct = grouped(frame, items, rows[rows[C.GREEDY_VALID].notna()], C.SUBJECT, n_bins=10)
+    assert s["by_subject"] == [{k: v for k, v in r.items()} for r in direct]
+    assert [r[C.SUBJECT] for r in s["by_subject"]] == ["s0", "s1"]
