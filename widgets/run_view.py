@@ -140,9 +140,12 @@ class RunView:
         self.manifest, self.frames = None, frames
         self.rows = next(iter(frames.values())) if len(frames) == 1 else pd.DataFrame()
         self.views = imported_views(frames, summaries, paths, self.state)
-        runs = " · ".join(f"<b>{html.escape(name)}</b> ({html.escape(str(f.attrs.get('source')))}: "
-                          f"{f[C.ITEM_ID].nunique()} questions, {f[C.TASK].nunique()} task(s))"
-                          for name, f in frames.items())
+        def described(name: str, f: pd.DataFrame) -> str:
+            source = str(f.attrs.get("source"))
+            return (f"<b>{html.escape(name)}</b> ({'' if source in name else html.escape(source) + ': '}"
+                    f"{f[C.ITEM_ID].nunique()} questions, {f[C.TASK].nunique()} task(s))")
+
+        runs = " · ".join(described(name, f) for name, f in frames.items())
         notes = sum(len(f.attrs.get("notes") or []) for f in frames.values())
         self.info.value = (f"imported run{'s side by side' if len(frames) > 1 else ''}: {runs}"
                            f"{f' · {notes} note(s) on what was left out (Summary)' if notes else ''}")

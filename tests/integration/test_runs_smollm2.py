@@ -106,3 +106,19 @@ def test_import_and_summarize_give_lm_evals_accuracy_and_lm_explorers_summaries(
                                np.array(perm["recall_by_position"], dtype=float), atol=1e-4)
     np.testing.assert_allclose(pos["mean_prob_by_position"], perm["mean_prob_by_position"], atol=1e-4)
     assert pos["rstd"] == pytest.approx(perm["rstd"], abs=1e-4)
+
+
+def test_the_runs_notebook_walks_the_real_log():
+    from tests.nbrun import run_notebook
+
+    nb = run_notebook("notebooks/runs.ipynb", timeout=900)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    text = "".join(o.get("text", "") for c in code for o in c.outputs)
+    assert "SmolLM2-135M-Instruct (lm-eval 0.4.13): 29 questions, 115 rows" in text
+    diff = float(text.split("largest log-likelihood difference lm-explorer vs lm-eval: ")[1].split()[0])
+    assert "same prompts: True" in text and diff < 1e-4
+    assert "imported runs side by side" in text
+    assert "\nTrue\n" in text  # the run folder's accuracy is lm-eval's
+    assert "questions x 3 orders: consistency" in text
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in code[-3].outputs)
