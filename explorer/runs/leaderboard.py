@@ -8,9 +8,10 @@ The repo is lm-eval's output pushed to the Hub (``--hf_hub_log_args``) with a da
     <org>__<model>/samples_<task>_<date>.json[l]   lm-eval sample records, one per line
 
 Each task's records are read with ``datasets.load_dataset(repo, "<org>__<model>__<task>", split="latest")``,
-for a hub id and a local copy alike (the Hub's parquet conversion and ``datasets`` give the records as
-structs: ``arguments`` holds every ``gen_args_i`` any record has, None where a record has fewer
-choices; lists come as arrays; :mod:`explorer.runs.lmeval_samples` reads both). The results file (the
+for a hub id and a local copy alike. ``datasets`` gives ``arguments`` as a dict when records have different
+numbers of choices (a JSON feature), the Hub's parquet conversion as a struct holding every ``gen_args_i``
+any record has (None where a record has fewer choices), and lists may come as arrays;
+:mod:`explorer.runs.lmeval_samples` reads all of them. The results file (the
 run's own metrics, each task's target delimiter and few-shot count) is read as JSON.
 """
 
