@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from explorer.prompts.format import DEFAULT_FORMAT, get_format, PromptFormat
     from explorer.scoring.engine import score_continuations, score_next_token
     from explorer.errors import (Cancelled, DataError, ExplorerError, FormatError, ItemError, ModelLoadError,
-                                 SkippedItemsWarning)
+                                 NoItemsError, SkippedItemsWarning)
 
 _EXPORTS = {
     "load_model": "explorer.models.load",
@@ -38,6 +38,7 @@ _EXPORTS = {
     "SkippedItemsWarning": "explorer.errors",
     "FormatError": "explorer.errors",
     "ModelLoadError": "explorer.errors",
+    "NoItemsError": "explorer.errors",
     "Cancelled": "explorer.errors",
 }
 __all__ = list(_EXPORTS)

@@ -100,6 +100,7 @@ SELECTIVE_AUC = "selective_auc"  # area under the accuracy-coverage curve
 TEMPERATURE = "temperature"  # fitted temperature (median over cross-fitting folds)
 PLATT_A = "platt_a"  # Platt scaling slope a of sigmoid(a logit(c) + b) (median over folds)
 PLATT_B = "platt_b"  # Platt scaling intercept b (median over folds)
+AT_BOUND = "at_bound"  # a fold's fitted T, a or b ended at its search bound (explorer.metrics.recalibration)
 
 RELIABILITY_COLUMNS = [BIN, BIN_LOW, BIN_HIGH, COUNT, CONFIDENCE, ACCURACY, GAP]
 SUMMARY_METRICS = [N, ACCURACY, MEAN_CONFIDENCE, ECE, MCE, BRIER, BRIER_TOP, BALANCE, SELECTIVE_AUC, SMECE, SMECE_LOW,

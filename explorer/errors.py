@@ -31,6 +31,19 @@ class DataError(ExplorerError, ValueError):
         super().__init__(" ".join(text.split()))
 
 
+class NoItemsError(ExplorerError, ValueError):
+    """A probe, metric or command was given nothing to work on."""
+
+
+def need_items(items, what: str, *, kind: str = "items") -> list:
+    """``items`` as a list; a :class:`NoItemsError` naming ``what`` when it is empty."""
+    items = list(items)
+    if not items:
+        raise NoItemsError(f"no {kind}: {what} needs at least one. Fix: give a data set with at least one item "
+                           f"(check --limit, filters and the split)")
+    return items
+
+
 class FormatError(ExplorerError, ValueError):
     """A prompt format or label set cannot be used with this item or tokenizer."""
 

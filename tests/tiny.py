@@ -21,18 +21,21 @@ VOCAB = ["<pad>", "<bos>", "<eos>", "<unk>", "\n", " "] + sorted(
     {w for w in WORDS.split()} | {" " + w for w in WORDS.split()})
 
 _COMMON = dict(vocab_size=len(VOCAB), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-               num_attention_heads=4, max_position_embeddings=256, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+               num_attention_heads=4, max_position_embeddings=4096, bos_token_id=1, eos_token_id=2, pad_token_id=0)
 
 CONFIGS = {
     "llama": lambda: LlamaConfig(**_COMMON, num_key_value_heads=2, tie_word_embeddings=True),
     "mistral": lambda: MistralConfig(**_COMMON, num_key_value_heads=2, sliding_window=None),
     "qwen2": lambda: Qwen2Config(**_COMMON, num_key_value_heads=2),
+    # a sliding layer and a full one, as Gemma 3 interleaves them (with only sliding layers no token farther back
+    # than 2 x 15 reaches the last, and the engine refuses longer prompts: tests/unit/test_context_length.py)
     "gemma3_text": lambda: Gemma3TextConfig(**_COMMON, num_key_value_heads=1, head_dim=8, sliding_window=16,
+                                            layer_types=["sliding_attention", "full_attention"],
                                             query_pre_attn_scalar=8, final_logit_softcapping=30.0),
     "gpt2": lambda: GPT2Config(vocab_size=len(VOCAB), n_embd=32, n_layer=2, n_head=4, n_positions=256,
                                bos_token_id=1, eos_token_id=2, pad_token_id=0),
     "gpt_neox": lambda: GPTNeoXConfig(vocab_size=len(VOCAB), hidden_size=32, intermediate_size=64,
-                                      num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=256,
+                                      num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=4096,
                                       bos_token_id=1, eos_token_id=2, pad_token_id=0),
 }
 TINY_ARCHS = list(CONFIGS)
@@ -47,10 +50,13 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
                                    unk_token="<unk>")
 
 
-def tiny_model(arch: str = "llama", *, seed: int = 0) -> LoadedModel:
-    """A randomly initialised model of ``arch`` (float32, eval mode, eager attention off)."""
+def tiny_model(arch: str = "llama", *, seed: int = 0, **config_changes) -> LoadedModel:
+    """A randomly initialised model of ``arch`` (float32, eval mode, eager attention off); ``config_changes``
+    set config attributes (``max_position_embeddings=64``)."""
     torch.manual_seed(seed)
     config = CONFIGS[arch]()
+    for key, value in config_changes.items():
+        setattr(config, key, value)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     with torch.no_grad():  # larger weights than the init default, so outputs differ visibly
         for p in model.parameters():

@@ -15,6 +15,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
 
 from explorer.cli import commands
 from explorer.errors import ExplorerError
@@ -41,11 +42,22 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line(args.command, warnings.showwarning)
+            return int(args._run(args) or 0)
     except (ExplorerError, FileNotFoundError, IsADirectoryError, PermissionError) as e:  # the user's to fix
         message = " ".join(str(e).split())  # one line, whatever the message held
         print(f"lm-explorer {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _one_line(command: str, show):
+    """lm-explorer's own warnings as ``lm-explorer COMMAND: warning: ...`` (one line); others as Python shows them."""
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if category.__module__.split(".")[0] != "explorer":
+            return show(message, category, filename, lineno, file, line)
+        print(f"lm-explorer {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    return showwarning
 
 
 if __name__ == "__main__":

@@ -102,19 +102,22 @@ def run_probe(
                              "of its own")
     opts = t.prepare(units, dict(options or {}))
     folder = RunFolder(out)
-    manifest = folder.start(Manifest(
-        probe=probe, model=spec.to_json(), options=opts, unit_key=t.key, row_key=list(t.row_key), unit_ids=ids,
-        units_digest=digest(units), rows_per_unit=[t.rows_per_unit(u, opts) for u in units], command=command))
-    done = folder.done_units(t.key)
-    todo = [u for u in units if u.id not in done]
-    result = RunResult(folder, manifest, skipped=len(units) - len(todo))
-    if progress is not None:
-        progress(result.skipped, len(units))
-    if todo:
-        _compute(folder, manifest, spec, probe, opts, todo, result, address=address, actors=actors,
-                 gpus=gpus_per_actor, cpus=cpus_per_actor, per_block=units_per_block, batch_size=batch_size,
-                 cache=cache, progress=progress, cancel=cancel, total=len(units))
-    result.problems = folder.finish(manifest)
+    try:  # the folder's writer lock is held from start to finish, and let go if the run fails
+        manifest = folder.start(Manifest(
+            probe=probe, model=spec.to_json(), options=opts, unit_key=t.key, row_key=list(t.row_key), unit_ids=ids,
+            units_digest=digest(units), rows_per_unit=[t.rows_per_unit(u, opts) for u in units], command=command))
+        done = folder.done_units(t.key)
+        todo = [u for u in units if u.id not in done]
+        result = RunResult(folder, manifest, skipped=len(units) - len(todo))
+        if progress is not None:
+            progress(result.skipped, len(units))
+        if todo:
+            _compute(folder, manifest, spec, probe, opts, todo, result, address=address, actors=actors,
+                     gpus=gpus_per_actor, cpus=cpus_per_actor, per_block=units_per_block, batch_size=batch_size,
+                     cache=cache, progress=progress, cancel=cancel, total=len(units))
+        result.problems = folder.finish(manifest)
+    finally:
+        folder.release()
     return result
 
 

@@ -12,6 +12,18 @@ from explorer.errors import DataError, ItemError
 FILE_TYPES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
 
 
+class JSONConstant(float):
+    """A literal ``NaN`` or ``Infinity`` in a JSON file: a value someone wrote, not a missing one (JSON writes
+    those as ``null``), so an answer or text holding it is an error rather than "no gold"."""
+
+    def __repr__(self) -> str:
+        return "NaN" if self != self else ("Infinity" if self > 0 else "-Infinity")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=JSONConstant)
+
+
 def read_text(path: Path) -> str:
     """The file's text, or a clear error when it is not UTF-8."""
     try:
@@ -28,7 +40,7 @@ def jsonl_records(path: Path) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            records.append((n, json.loads(line)))
+            records.append((n, _loads(line)))
         except json.JSONDecodeError as e:
             raise ItemError(f"{path.name}:{n}", "line", f"not valid JSON ({e.msg})",
                             "write one JSON object per line") from None
@@ -45,7 +57,7 @@ def read_records(path: Path) -> list[Any]:
         return [value for _, value in jsonl_records(path)]
     if suffix == ".json":
         try:
-            data = json.loads(read_text(path))
+            data = _loads(read_text(path))
         except json.JSONDecodeError as e:
             raise DataError(where, "json", f"not valid JSON ({e.msg}, line {e.lineno})",
                             'write a JSON list of items, or {"items": [...]}') from None

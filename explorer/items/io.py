@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from explorer.errors import DataError, ItemError
+from explorer.errors import DataError, ItemError, NoItemsError
 from explorer.items.builtin import DATASETS, builtin_items
 from explorer.items.files import FILE_TYPES, read_records
 from explorer.items.hub import describe, load_split, pick_split
@@ -105,6 +105,9 @@ def load_source(source: Any, *, config: str | None = None, split: str | None = N
                                                    invalid=policy, where=where, answer_as=answer_as)
         schema = found.name if found is not None else None
     warn_skipped(label, skipped, len(items) + len(skipped))
+    if not items:
+        raise NoItemsError(f"no items in {label}{f' ({len(skipped)} skipped)' if skipped else ''}. Fix: give a data "
+                           "set with at least one item")
     return Loaded(sample(items, n, seed), name, "records" if kind == "items" else kind, config, split, schema,
                   len(items), tuple(skipped), revision)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.errors import DataError, ItemError, SkippedItemsWarning
+from explorer.items.files import JSONConstant
 from explorer.items.item import Item
 from explorer.items.schemas import Schema, detect, is_scalar, placement
 
@@ -69,8 +70,11 @@ def parse_answer(value: Any, choices: Sequence[str], labels: Sequence[str] | Non
     or a letter ``"B"``) and as a choice's text; when both readings exist and disagree (choices
     ``1|2|3`` with answer ``2``) it is an error naming both, unless ``answer_as`` says which.
     """
+    if isinstance(value, JSONConstant):
+        raise ItemError(item_id, column, f"holds {value!r}, not an answer", "write the gold choice's 0-based index "
+                        "(or null for an item without one)")
     if value is None or (isinstance(value, float) and value != value) or value == "":
-        return None
+        return None  # a gap in a table (parquet, a DataFrame): no gold
     if labels is not None and str(value).strip() in labels:  # ARC's labels may be "1".."4": labels first
         return list(labels).index(str(value).strip())
     if isinstance(value, bool):

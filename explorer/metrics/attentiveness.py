@@ -12,12 +12,15 @@ vocabulary, or sequence probabilities for string formats):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import NoItemsError
+from explorer.metrics.small import MIN_INTERVAL_ITEMS, SmallSampleWarning, warn_small
 
 
 def top_two(probs: Sequence[float]) -> tuple[float, float]:
@@ -66,16 +69,19 @@ def length_normalised(logprob: Sequence[float], n_chars: Sequence[int]) -> np.nd
 
 
 def bootstrap_ci(values: Sequence[float], *, n_boot: int = 1000, level: float = 0.95,
-                 seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (NaNs dropped; (nan, nan) when nothing is left or
-    ``n_boot`` is 0).
+                 seed: int = 0, warn: bool = True) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (NaNs dropped; (nan, nan) when fewer than two values are
+    left, where it is undefined, or ``n_boot`` is 0). Under 10 values a
+    :class:`~explorer.metrics.small.SmallSampleWarning` unless ``warn=False`` (the caller says it once).
 
-    >>> bootstrap_ci([1.0, 1.0, 1.0])
+    >>> bootstrap_ci([1.0, 1.0, 1.0], warn=False)
     (1.0, 1.0)
     """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
-    if len(v) == 0 or n_boot <= 0:
+    if warn and n_boot > 0:
+        warn_small(len(v), "values", where="bootstrap_ci")
+    if len(v) < 2 or n_boot <= 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
@@ -109,8 +115,13 @@ def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boo
     (items x seeds) and ``pma_accuracy_corr`` (item-level Pearson correlation between PMA and
     correctness). Groups come sorted; a missing metadata value is a group of its own.
 
-    Each item's values are first averaged over seeds, so the bootstrap resamples items.
+    Each item's values are first averaged over seeds, so the bootstrap resamples items. Intervals
+    of a cell with fewer than 10 items come with one warning for the table (NaN bounds for one item),
+    and a correlation the cell leaves undefined (fewer than 3 items, or a constant) with another
+    (:mod:`explorer.metrics.small`).
     """
+    if rows.empty:
+        raise NoItemsError("no items: summarize_attentiveness was given no rows")
     missing = [c for c in by if c not in rows.columns]
     if missing:
         raise KeyError(f"cannot group by {missing}: no such column(s); the metadata columns are "
@@ -128,10 +139,19 @@ def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boo
         for name, col in _MEANS.items():
             vals = per_item[col].to_numpy()
             rec[name] = float(np.nanmean(vals)) if np.any(~np.isnan(vals)) else float("nan")
-            rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed)
+            rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed,
+                                                                warn=False)
         rec["pma_accuracy_corr"] = pearson(per_item[C.PMA], per_item[C.CORRECT])
         out.append(rec)
     table = pd.DataFrame(out)
+    if n_boot > 0 and (table["n_items"] < MIN_INTERVAL_ITEMS).any():
+        warn_small(int(table["n_items"].min()), where=f"summarize_attentiveness, {int((table['n_items'] < 10).sum())} "
+                   f"of {len(table)} cells (fewest items)")
+    undefined = int(table["pma_accuracy_corr"].isna().sum())
+    if undefined:
+        warnings.warn(f"summarize_attentiveness: pma_accuracy_corr is undefined (NaN) in {undefined} of {len(table)} "
+                      "cells: fewer than 3 items, or PMA or correctness constant across them", SmallSampleWarning,
+                      stacklevel=2)
     if by:  # cells in order of appearance, groups sorted within each
         cell = table.groupby([C.FORMAT, C.SHOTS], sort=False).ngroup().rename("_cell")
         table = table.join(cell).sort_values(["_cell", *by], kind="stable").drop(columns="_cell")

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from explorer import columns as C
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, NoItemsError
 from explorer.metrics.chain import link_agreement
+from explorer.metrics.small import MIN_INTERVAL_ITEMS
 
 MEANS = {C.LOGP_VOCAB_GOLD: C.LOGP_VOCAB_GOLD, C.P_VOCAB_GOLD: C.P_VOCAB_GOLD, C.P_CHOICES_GOLD: C.P_CHOICES_GOLD,
          C.ACCURACY: C.CORRECT, C.BRIER: C.BRIER, C.P_VOCAB_WRONG: C.P_VOCAB_WRONG}  # summary key: column
@@ -79,6 +80,8 @@ def summarize_chain(frame: pd.DataFrame) -> dict:
     p_vocab_wrong, n_items}}, ``correlations`` {"A vs B": {a, b, n_items, spearman {link: rho}, pearson
     {link: r}, same_sign {link: share}, same_sign_share (at the last link)}} and ``links`` (the chain
     in order). With a single condition its keys also sit at the top level."""
+    if frame.empty:
+        raise NoItemsError("no items: summarize_chain was given no rows")
     means = chain_means(frame)
     out: dict = {"links": list(C.CHAIN_LINKS), "conditions": {}, "correlations": {}}
     for rec in means.to_dict("records"):
@@ -92,6 +95,14 @@ def summarize_chain(frame: pd.DataFrame) -> dict:
             **{key: {link: _float(v) for link, v in by_link[key].items()} for key in (C.SPEARMAN, C.PEARSON,
                                                                                       C.SAME_SIGN)},
             "same_sign_share": _float(by_link[C.SAME_SIGN].iloc[-1])}
+        pair = out["correlations"][pair_name(a, b)]
+        undefined = [f"{key} at {link}" for key in (C.SPEARMAN, C.PEARSON) for link, v in pair[key].items()
+                     if v is None]
+        pair["notes"] = ([f"undefined (null): {', '.join(undefined)}: fewer than 2 paired items, or a link constant "
+                          "in one condition"] if undefined else [])
+        if pair[N_ITEMS] < MIN_INTERVAL_ITEMS:
+            pair["notes"].append(f"correlations over {pair[N_ITEMS]} items (fewer than {MIN_INTERVAL_ITEMS}) say "
+                                 "little (over 2 they are +1 or -1 by construction)")
     if len(out["conditions"]) == 1:
         out.update(next(iter(out["conditions"].values())))
     return out

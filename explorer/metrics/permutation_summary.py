@@ -10,17 +10,19 @@ are (0 or 1, 1), means over items. Their 95% intervals resample items (all k tog
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from explorer import columns as C
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, NoItemsError
 from explorer.metrics.permutation import (GOLD_METRICS, POOLED_METRICS, POSITION_METRICS, accuracy_by_order,
                                           bootstrap_ci, chi2_positions, circular_accuracy, order_symmetry_test,
                                           position_response, position_share, pride, recall_by_position)
 from explorer.metrics.permutation_arrays import Data, PermutationArrays, example_frame, permutation_arrays
+from explorer.metrics.small import MIN_INTERVAL_ITEMS, SmallSampleWarning, interval_note
 
 __all__ = ["summarize_permutation", "summarize_k", "group_table", "split_by_k", "pooled", "pooled_interval"]
 
@@ -111,13 +113,26 @@ def summarize_permutation(data: Data, *, by: Sequence[str] = (), n_boot: int = 1
     >>> s["accuracy"], s["order_avg_accuracy"], s["pride_accuracy"], s["circular_accuracy"], list(s["by_k"])
     (0.5, 1.0, 1.0, 0.0, ['2'])
     """
-    options = dict(n_boot=n_boot, seed=seed, pride_share=pride_share)
+    if isinstance(data, pd.DataFrame) and data.empty:
+        raise NoItemsError("no items: summarize_permutation was given no rows")
+    return _summarize(data, by, dict(n_boot=n_boot, seed=seed, pride_share=pride_share), warn=True)
+
+
+def _summarize(data: Data, by: Sequence[str], options: dict, *, warn: bool) -> dict:
+    """:func:`summarize_permutation`; ``warn``: say once when intervals rest on few items (groups say it in
+    their notes, the call once for all of them)."""
+    n_boot = options["n_boot"]
     if by:
         if isinstance(data, PermutationArrays):
             raise ExplorerError("grouping needs the probe's frame (with its metadata columns), not arrays")
-        out = summarize_permutation(data, **options)
+        out = _summarize(data, (), options, warn=warn)
         out["by"] = list(by)
-        out["groups"] = grouped(data, by, lambda rows: summarize_permutation(rows, **options))
+        out["groups"] = grouped(data, by, lambda rows: _summarize(rows, (), options, warn=False))
+        small = [g for g in out["groups"] if n_boot and g["n_items"] < MIN_INTERVAL_ITEMS]
+        if small and warn:
+            warnings.warn(f"summarize_permutation: {len(small)} of {len(out['groups'])} groups have fewer than "
+                          f"{MIN_INTERVAL_ITEMS} items (fewest: {min(g['n_items'] for g in small)}); their ci95 are "
+                          "too narrow to trust (see each group's notes)", SmallSampleWarning, stacklevel=3)
         return out
     if isinstance(data, PermutationArrays) or data.empty:
         arrays = {permutation_arrays(data).k: permutation_arrays(data)}
@@ -130,8 +145,14 @@ def summarize_permutation(data: Data, *, by: Sequence[str] = (), n_boot: int = 1
         parts = {name: [_parts(a, name, fn) for a in arrays.values()] for name, fn in POOLED_METRICS.items()
                  if all(s[name] is not None for s in per_k.values())}  # circular accuracy needs every k's shifts
         out = pooled_summary(per_k, {name: [p for p in ps if len(p[0])] for name, ps in parts.items()},
-                             n_boot=n_boot, seed=seed)
+                             n_boot=n_boot, seed=options["seed"])
     out["by_k"] = per_k
+    note = interval_note(out["n_items"]) if n_boot else None
+    if note is not None:
+        if warn:
+            warnings.warn(f"summarize_permutation: {note}", SmallSampleWarning, stacklevel=3)
+        if len(per_k) > 1:
+            out.setdefault("notes", []).append(f"ci95: {note}")
     return out
 
 
@@ -188,7 +209,12 @@ def summarize_k(data: Data, *, n_boot: int = 1000, seed: int = 0, pride_share: f
         except ExplorerError as e:
             notes.append(f"PriDe not computed: {e}")
     out["ci95"] = {}
-    if n_boot:
+    small = interval_note(len(a.item_ids)) if n_boot else None
+    if small is not None:
+        notes.append(f"ci95: {small}")
+    if n_boot and len(a.item_ids) < 2:
+        out["ci95"] = {name: None for name in (*POSITION_METRICS, *(GOLD_METRICS if g is not None else ()))}
+    elif n_boot:
         metrics = {**POSITION_METRICS, **(GOLD_METRICS if g is not None else {})}
         for name, fn in metrics.items():
             out["ci95"][name] = list(bootstrap_ci(g if name in GOLD_METRICS else a, fn, n_boot=n_boot, seed=seed))

@@ -6,9 +6,14 @@ negative log-likelihood (1/n) sum_i [logsumexp_j(z_ij / T) - z_ig_i / T] on the 
 searched over 1/T in [0.01, 100] (the NLL is convex in 1/T). It never changes the argmax.
 
 Platt scaling (Platt 1999) maps a top-label confidence c to sigmoid(a * logit(c) + b), a logistic
-regression of correctness on logit(c) fitted by maximum likelihood. With ``smooth=True`` the 0/1
-targets become Platt's (N+ + 1)/(N+ + 2) and 1/(N- + 2), which keeps a and b finite when the
-fitting rows are separable. a = 1, b = 0 is the identity.
+regression of correctness on logit(c) fitted by maximum likelihood, a and b searched in
+[-100, 100]. With ``smooth=True`` the 0/1 targets become Platt's (N+ + 1)/(N+ + 2) and 1/(N- + 2),
+which keeps a and b finite when the fitting rows are separable. a = 1, b = 0 is the identity.
+
+A fit that ends at its search bound (T = 0.01 or 100; |a| or |b| = 100), or Platt without smoothing
+on rows whose correctness a confidence threshold separates (no finite maximum; :func:`platt_separable`)
+warns (:class:`~explorer.metrics.small.RecalibrationWarning`);
+:func:`temperature_at_bound` and :func:`platt_at_bound` flag it for summaries.
 
 Fit on one split and apply to another (``holdout_indices``), or cross-fit: split the rows into k
 folds with a seed and recalibrate each fold with parameters fitted on the other folds, so every
@@ -21,10 +26,50 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, logit, logsumexp
 
+import warnings
+
 from explorer.metrics.reliability import check_inputs
+from explorer.metrics.small import RecalibrationWarning
 
 BETA_BOUNDS = (1e-2, 1e2)  # 1/T
+PLATT_BOUND = 100.0  # |a|, |b|
 EPS = 1e-7
+
+
+def temperature_at_bound(temperature: float) -> bool:
+    """True when a fitted T sits at its search bound (0.01 or 100, to 0.1%).
+
+    >>> temperature_at_bound(100.0), temperature_at_bound(1.82)
+    (True, False)
+    """
+    return any(abs(1.0 / temperature - b) <= 1e-3 * b for b in BETA_BOUNDS)
+
+
+def platt_at_bound(params) -> bool:
+    """True when a fitted (a, b) sits at the search bound |a| or |b| = 100 (to 0.1%).
+
+    >>> platt_at_bound((100.0, 0.3)), platt_at_bound((1.2, -0.4))
+    (True, False)
+    """
+    return any(abs(abs(float(p)) - PLATT_BOUND) <= 1e-3 * PLATT_BOUND for p in params)
+
+
+def platt_separable(confidence, correct) -> bool:
+    """True when correctness is a threshold of confidence (or one class only): then Platt's maximum
+    likelihood without smoothing has no finite (a, b), and a fit only shows where the optimiser stopped.
+
+    >>> platt_separable([0.6, 0.6, 0.9, 0.9], [0, 0, 1, 1]), platt_separable([0.6, 0.9, 0.9], [1, 0, 1])
+    (True, False)
+    """
+    c, y = check_inputs(confidence, correct)
+    right, wrong = c[y == 1], c[y == 0]
+    return bool(not (right.size and wrong.size) or right.min() > wrong.max() or right.max() < wrong.min())
+
+
+def _warn_bound(what: str) -> None:
+    warnings.warn(f"{what} ended at its search bound: the fitting rows are all right, all wrong or separable, so the "
+                  "recalibrated confidences say more about those rows than about the model (fit on more, or more "
+                  "varied, predictions)", RecalibrationWarning, stacklevel=3)
 
 
 def _scores(logits, gold=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -51,8 +96,10 @@ def temperature_nll(logits, gold, temperature: float) -> float:
     return float(np.mean(logsumexp(s, axis=1) - s[np.arange(g.size), g]))
 
 
-def fit_temperature(logits, gold) -> float:
-    """The T minimising :func:`temperature_nll` (T in [0.01, 100]).
+def fit_temperature(logits, gold, *, warn: bool = True) -> float:
+    """The T minimising :func:`temperature_nll` (T in [0.01, 100]). Where a bound fits as well as the
+    optimiser's answer (every fitting row right: T -> 0; no signal: T -> infinity) T is that bound, with a
+    warning unless ``warn=False``.
 
     >>> t = fit_temperature([[2.0, 0.0], [2.0, 0.0], [2.0, 0.0], [0.0, 2.0]], [0, 0, 0, 0])
     >>> round(t, 4)  # accuracy 3/4 calls for confidence 3/4 on all four: sigmoid(2/T) = 3/4, T = 2/log(3)
@@ -66,7 +113,15 @@ def fit_temperature(logits, gold) -> float:
         return float(np.mean(logsumexp(s, axis=1) - s[rows, g]))
 
     res = minimize_scalar(nll, bounds=BETA_BOUNDS, method="bounded", options={"xatol": 1e-8})
-    return float(1.0 / res.x)
+    beta = float(res.x)
+    for bound in BETA_BOUNDS:  # a bound that fits as well: the optimum lies there or beyond (a flat tail)
+        if nll(bound) <= nll(beta) + 1e-9:
+            beta = bound
+            break
+    t = float(1.0 / beta)
+    if warn and temperature_at_bound(t):
+        _warn_bound(f"temperature scaling (T = {t:g}, fitted on {g.size} rows)")
+    return t
 
 
 def apply_temperature(logits, temperature: float) -> np.ndarray:
@@ -83,8 +138,9 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
     return np.where(np.isneginf(z), np.nan, p)
 
 
-def fit_platt(confidence, correct, *, smooth: bool = True) -> tuple[float, float]:
-    """(a, b) of sigmoid(a * logit(c) + b), maximum likelihood (Platt's smoothed targets if ``smooth``).
+def fit_platt(confidence, correct, *, smooth: bool = True, warn: bool = True) -> tuple[float, float]:
+    """(a, b) of sigmoid(a * logit(c) + b), maximum likelihood (Platt's smoothed targets if ``smooth``),
+    a and b in [-100, 100] (at a bound, a warning unless ``warn=False``).
 
     >>> a, b = fit_platt([0.6, 0.6, 0.9, 0.9], [1, 0, 1, 1], smooth=False)
     >>> np.round(apply_platt([0.6, 0.9], (a, b)), 4).tolist()  # the bins' accuracies
@@ -102,8 +158,12 @@ def fit_platt(confidence, correct, *, smooth: bool = True) -> tuple[float, float
         r = expit(u) - y
         return float(loss), np.array([np.mean(r * x), np.mean(r)])
 
-    res = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", options={"gtol": 1e-10})
-    return float(res.x[0]), float(res.x[1])
+    res = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", options={"gtol": 1e-10},
+                   bounds=[(-PLATT_BOUND, PLATT_BOUND)] * 2)
+    a, b = float(res.x[0]), float(res.x[1])
+    if warn and (platt_at_bound((a, b)) or not smooth and platt_separable(c, y)):
+        _warn_bound(f"Platt scaling (a = {a:g}, b = {b:g}, fitted on {c.size} rows{', separable' * (not smooth)})")
+    return a, b
 
 
 def apply_platt(confidence, params: tuple[float, float]) -> np.ndarray:
@@ -152,8 +212,11 @@ def cross_fit_temperature(logits, gold, *, folds: int = 5, seed: int = 0) -> tup
     probs = np.full(z.shape, np.nan)
     temps = np.empty(folds)
     for f in range(folds):
-        temps[f] = fit_temperature(z[ids != f], g[ids != f])
+        temps[f] = fit_temperature(z[ids != f], g[ids != f], warn=False)
         probs[ids == f] = apply_temperature(z[ids == f], temps[f])
+    hit = [t for t in temps if temperature_at_bound(t)]
+    if hit:
+        _warn_bound(f"temperature scaling in {len(hit)} of {folds} folds (T = {hit[0]:g})")
     return probs, temps
 
 
@@ -165,6 +228,10 @@ def cross_fit_platt(confidence, correct, *, folds: int = 5, seed: int = 0,
     out = np.empty(c.size)
     params = np.empty((folds, 2))
     for f in range(folds):
-        params[f] = fit_platt(c[ids != f], y[ids != f], smooth=smooth)
+        params[f] = fit_platt(c[ids != f], y[ids != f], smooth=smooth, warn=False)
         out[ids == f] = apply_platt(c[ids == f], tuple(params[f]))
+    hit = [p for f, p in enumerate(params)
+           if platt_at_bound(p) or not smooth and platt_separable(c[ids != f], y[ids != f])]
+    if hit:
+        _warn_bound(f"Platt scaling in {len(hit)} of {folds} folds (a = {hit[0][0]:g}, b = {hit[0][1]:g})")
     return out, params

@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 
+from explorer.errors import NoItemsError
+
 Strategy = Literal["uniform", "quantile"]
 STRATEGIES: tuple[str, ...] = ("uniform", "quantile")
 
@@ -48,7 +50,7 @@ def check_inputs(confidence, correct) -> tuple[np.ndarray, np.ndarray]:
     if c.shape != y.shape:
         raise ValueError(f"confidence has {c.size} values but correct has {y.size}; give one of each per prediction")
     if c.size == 0:
-        raise ValueError("no predictions: give at least one confidence and correctness")
+        raise NoItemsError("no predictions: give at least one confidence and correctness")
     if not np.all(np.isfinite(c)) or c.min() < 0 or c.max() > 1:
         raise ValueError("confidences must be finite probabilities in [0, 1]")
     if not np.all((y == 0) | (y == 1)):

@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from explorer.errors import NoItemsError
 from explorer.metrics.reliability import check_inputs
+from explorer.metrics.small import warn_small
 
 
 def check_options(values, gold, *, name: str = "values") -> tuple[np.ndarray, np.ndarray]:
@@ -19,6 +21,8 @@ def check_options(values, gold, *, name: str = "values") -> tuple[np.ndarray, np
     error unless every gold index points at an option that has a value."""
     v = np.asarray(values, dtype=float)
     g = np.asarray(gold, dtype=int).ravel()
+    if g.size == 0:
+        raise NoItemsError(f"no items: {name} and gold are empty; a score of nothing is not a number")
     if v.ndim != 2 or v.shape[0] != g.size:
         raise ValueError(f"{name} must be [n, k] with n = len(gold) = {g.size}; got shape {v.shape}")
     if np.any((g < 0) | (g >= v.shape[1])) or np.any(np.isnan(v[np.arange(g.size), g])):
@@ -131,11 +135,13 @@ def selective_auc(confidence, correct) -> float:
 
 
 def bootstrap_interval(statistic: Callable[..., float], *arrays, n_boot: int = 1000, level: float = 0.95,
-                       seed: int = 0) -> tuple[float, float, float]:
+                       seed: int = 0, warn: bool = True) -> tuple[float, float, float]:
     """(estimate, low, high): the statistic on the data and a percentile bootstrap interval.
 
     Resamples the n rows (the first axis of every array, jointly) with replacement ``n_boot``
     times; low/high are the (1 - level)/2 and (1 + level)/2 quantiles of the resampled statistic.
+    Under 10 rows a :class:`~explorer.metrics.small.SmallSampleWarning` (unless ``warn=False``: the
+    caller says it once); over one row the interval is undefined (NaN bounds).
 
     >>> est, lo, hi = bootstrap_interval(balance_score, [0.9, 0.8, 0.6, 0.7], [1, 1, 0, 1], n_boot=200)
     >>> round(est, 3), lo <= est <= hi
@@ -147,6 +153,10 @@ def bootstrap_interval(statistic: Callable[..., float], *arrays, n_boot: int = 1
         raise ValueError("every array must have one row per prediction")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    if warn:
+        warn_small(n, "predictions", where="bootstrap_interval")
+    if n < 2:
+        return float(statistic(*arrays)), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     stats = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, size=(n_boot, n))])
     lo, hi = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])

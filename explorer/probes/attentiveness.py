@@ -26,15 +26,17 @@ import numpy as np
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import length_normalised, pmi_scores, sfc_resolved, top_two
 from explorer.models.handle import LoadedModel
+from explorer.probes.choices import item_names
 from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PREMISE, PromptFormat, get_format
 from explorer.scoring.engine import DEFAULT, score_continuations
 from explorer.scoring.progress import ProgressFn
-from explorer.scoring.targets import score_targets
+from explorer.scoring.targets import check_fits, score_targets
 
 
 
@@ -63,24 +65,35 @@ def attentiveness(
     cache=DEFAULT,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    truncate: str | None = None,
 ) -> pd.DataFrame:
     """Attentiveness rows for every item under every (format, shots, seed); demonstrations come from
-    ``pool`` and never from ``items``. ``n_invalid`` top invalid tokens are kept per row."""
-    items = list(items)
+    ``pool`` and never from ``items``. ``n_invalid`` top invalid tokens are kept per row. Every
+    prompt is checked against the model's limit before the first is scored (``truncate``: see
+    :func:`explorer.probes.score_choices`)."""
+    items = need_items(items, "attentiveness")
     fmts = [(_name(f), get_format(f)) for f in formats]
+    if not fmts or not list(shots) or not list(seeds):
+        raise ValueError(f"attentiveness needs at least one format, shots value and seed; got formats={list(formats)}, "
+                         f"shots={list(shots)}, seeds={list(seeds)}")
     for _, fmt in fmts:
         for item in items:
             fmt.check(item)
     conditions = [(f, name, fmt, n, seed) for f, (name, fmt) in enumerate(fmts)
                   for n in shots for seed in (seeds if n else seeds[:1])]
+    prompts_of = {}
+    for f, name, fmt, n, seed in conditions:
+        prompts_of[f, n, seed] = build_prompts(items, fmt, shots=n, pool=pool, seed=seed, tokenizer=model.tokenizer)
+        check_fits(model, prompts_of[f, n, seed], [fmt.targets(it) for it in items], truncate=truncate,
+                   names=item_names(items))
     step = _Steps(progress, len(conditions) + 1)
     premise_lps = premise_logprobs(model, items, [f for _, f in fmts], premise=premise, batch_size=batch_size,
                                    cache=cache, progress=step.next(), cancel=cancel)  # [format][item]
     frames = []
     for f, name, fmt, n, seed in conditions:
-        prompts = build_prompts(items, fmt, shots=n, pool=pool, seed=seed, tokenizer=model.tokenizer)
+        prompts = prompts_of[f, n, seed]
         scored = score_prompts(model, items, prompts, fmt, n_invalid=n_invalid, batch_size=batch_size, cache=cache,
-                               progress=step.next(), cancel=cancel)
+                               progress=step.next(), cancel=cancel, truncate=truncate, names=item_names(items))
         rows = [attentiveness_row(model.tokenizer, item, fmt, s, base, n_invalid)
                 for item, s, base in zip(items, scored, premise_lps[f])]
         frame = pd.DataFrame(rows)

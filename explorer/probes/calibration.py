@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from explorer import columns as C
-from explorer.errors import ItemError
-from explorer.metrics.recalibration import cross_fit_platt, cross_fit_temperature
+from explorer.errors import ItemError, NoItemsError
+from explorer.metrics.recalibration import (cross_fit_platt, cross_fit_temperature, platt_at_bound,
+                                            temperature_at_bound)
 from explorer.metrics.reliability import Strategy, assign_bins, bin_edges, reliability_curve
 from explorer.metrics.scores import balance_score, brier_top, selective_auc
+from explorer.metrics.small import MIN_INTERVAL_ITEMS, warn_small
 from explorer.metrics.smooth import smooth_ece_interval, smooth_reliability
 from explorer.models.handle import LoadedModel
 
@@ -87,6 +89,8 @@ def item_confidence(frame: pd.DataFrame, *, by: Sequence[str] = (), prob: str = 
     confidence, correct, option_brier, pred_choice and choice_probs (probabilities by position)."""
     if prob not in CONFIDENCE_SOURCES:
         raise ValueError(f"prob must be one of {CONFIDENCE_SOURCES} (renormalised or raw), got {prob!r}")
+    if frame.empty:
+        raise NoItemsError("no items: item_confidence was given a choice frame without rows")
     keys = prompt_keys(frame, by)
     heads, probs, gold = option_matrix(frame, keys, prob, carry=C.metadata_columns(frame))
     gid = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
@@ -107,9 +111,12 @@ def _groups(items: pd.DataFrame, by: Sequence[str]):
 
 
 def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
-              strategy: Strategy = "uniform", n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+              strategy: Strategy = "uniform", n_boot: int = 200, seed: int = 0, warn: bool = True) -> pd.DataFrame:
     """One row per group: :data:`explorer.columns.SUMMARY_METRICS` of its predictions; ``smece`` with a
-    percentile bootstrap 95% interval from ``n_boot`` resamples (0: no interval)."""
+    percentile bootstrap 95% interval from ``n_boot`` resamples (0: no interval). A group of fewer than
+    10 predictions gets one warning for the table (``warn=False``: none); of one, NaN bounds."""
+    if items.empty:
+        raise NoItemsError("no predictions: summarize was given no rows")
     rows = []
     for key, g in _groups(items, by):
         c, y = g[C.CONFIDENCE].to_numpy(float), g[C.CORRECT].to_numpy(float)
@@ -121,8 +128,12 @@ def summarize(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
                      C.BRIER: float(g[C.OPTION_BRIER].mean()), C.BRIER_TOP: brier_top(c, y),
                      C.BALANCE: balance_score(c, y, event=event), C.SELECTIVE_AUC: selective_auc(c, y),
                      **dict(zip((C.SMECE, C.SMECE_LOW, C.SMECE_HIGH),
-                                smooth_ece_interval(c, y, n_boot=n_boot, seed=seed)))})
-    return pd.DataFrame(rows, columns=[*by, *C.SUMMARY_METRICS])
+                                smooth_ece_interval(c, y, n_boot=n_boot, seed=seed, warn=False)))})
+    table = pd.DataFrame(rows, columns=[*by, *C.SUMMARY_METRICS])
+    if warn and n_boot > 0 and table[C.N].min() < MIN_INTERVAL_ITEMS:
+        warn_small(int(table[C.N].min()), "predictions",
+                   where=f"calibration summary, {int((table[C.N] < MIN_INTERVAL_ITEMS).sum())} of {len(table)} groups")
+    return table
 
 
 def reliability_frame(items: pd.DataFrame, *, by: Sequence[str] = (), n_bins: int = 10,
@@ -169,7 +180,8 @@ def recalibrated(frame: pd.DataFrame, method: str = "temperature", *, by: Sequen
     ``temperature``: softmax(logprob / T) over the options (T per fold; renormalised whatever
     ``prob`` says); ``platt``: the top-label confidence through sigmoid(a logit(c) + b), which
     leaves the other options undefined, so ``option_brier`` is NaN; ``none``: as scored.
-    The median fitted T per group is in ``temperature`` (Platt: a, b in ``platt_a``, ``platt_b``). Groups smaller than
+    The median fitted T per group is in ``temperature`` (Platt: a, b in ``platt_a``, ``platt_b``);
+    ``at_bound`` says whether a fold's fit ended at its search bound (with a warning). Groups smaller than
     ``folds`` use as many folds as they have predictions (at least 2). ``keep``: more per-prompt
     columns to carry into the result (e.g. ``order_id``) without fitting within them.
     """
@@ -193,14 +205,16 @@ def recalibrated(frame: pd.DataFrame, method: str = "temperature", *, by: Sequen
             part = predictions(heads.iloc[rows].reset_index(drop=True), probs, gold[rows])
             part[C.PRED_CHOICE] = g[C.PRED_CHOICE].to_numpy()
             part[C.TEMPERATURE] = float(np.median(temps))
+            part[C.AT_BOUND] = any(temperature_at_bound(t) for t in temps)
             part["_row"] = rows
         else:
             conf, params = cross_fit_platt(g[C.CONFIDENCE], g[C.CORRECT].astype(float), folds=k, seed=seed)
             part = g.assign(**{C.CONFIDENCE: conf, C.OPTION_BRIER: np.nan, C.PLATT_A: float(np.median(params[:, 0])),
-                               C.PLATT_B: float(np.median(params[:, 1]))})
+                               C.PLATT_B: float(np.median(params[:, 1])),
+                               C.AT_BOUND: any(platt_at_bound(p) for p in params)})
         parts.append(part.reset_index(drop=True))
     out = pd.concat(parts, ignore_index=True).sort_values("_row", ignore_index=True)
-    extra = [C.TEMPERATURE] if method == "temperature" else [C.PLATT_A, C.PLATT_B]
+    extra = [C.TEMPERATURE, C.AT_BOUND] if method == "temperature" else [C.PLATT_A, C.PLATT_B, C.AT_BOUND]
     return out[[*items.columns, *extra]]
 
 

@@ -17,14 +17,18 @@ from itertools import product
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.interventions.heads import Head, scale_heads
 from explorer.items.item import Item
 from explorer.metrics.chain import chain_quantities
 from explorer.models.handle import LoadedModel
 from explorer.probes.calibration import option_matrix, prompt_keys
-from explorer.probes.choices import score_choices
+from explorer.probes.choices import item_names, score_choices
+from explorer.prompts.build import build_prompts
+from explorer.prompts.format import get_format
 from explorer.scoring.engine import DEFAULT
 from explorer.scoring.progress import ProgressFn
+from explorer.scoring.targets import check_fits
 
 Models = LoadedModel | Mapping[str, LoadedModel] | Sequence[LoadedModel]
 
@@ -92,14 +96,17 @@ def chain_probe(
     cache=DEFAULT,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    truncate: str | None = None,
 ) -> pd.DataFrame:
     """One row per item x condition (columns :data:`explorer.columns.CHAIN_COLUMNS`).
 
     ``conditions`` default to one per model (letters, 0 shots). Demonstrations come from ``pool``
-    (drawn with ``seed``, the same for every condition). Every item needs a gold answer.
+    (drawn with ``seed``, the same for every condition). Every item needs a gold answer. Every
+    condition's prompts are checked against its model's limit before the first is scored
+    (``truncate``: see :func:`explorer.probes.score_choices`).
     """
     by_key = model_map(models)
-    items = list(items)
+    items = need_items(items, "chain_probe")
     if conditions is None:
         keys = [k for k in by_key if k] if not isinstance(models, LoadedModel) else [""]
         conditions = chain_conditions(models=keys)
@@ -109,6 +116,10 @@ def chain_probe(
     missing = [c.model for c in conditions if c.model not in by_key]
     if missing:
         raise KeyError(f"conditions name model(s) {missing} that were not given; models: {[k for k in by_key if k]}")
+    for cond in conditions:
+        fmt, model = get_format(cond.fmt), by_key[cond.model]
+        prompts = build_prompts(items, fmt, shots=cond.shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
+        check_fits(model, prompts, [fmt.targets(it) for it in items], truncate=truncate, names=item_names(items))
     parts = []
     for n, cond in enumerate(conditions):
         model = by_key[cond.model]
@@ -120,7 +131,8 @@ def chain_probe(
 
         with scale_heads(model, cond.heads) if cond.heads else nullcontext():
             choices = score_choices(model, items, cond.fmt, shots=cond.shots, pool=pool, seed=seed,
-                                    batch_size=batch_size, cache=cache, progress=step, cancel=cancel)
+                                    batch_size=batch_size, cache=cache, progress=step, cancel=cancel,
+                                    truncate=truncate)
         parts.append(chain_rows(choices, condition=cond.name, model=cond.model or model.name))
     return pd.concat(parts, ignore_index=True)[C.CHAIN_COLUMNS]
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.metadata import per_row, with_metadata
@@ -31,9 +32,11 @@ def score_choices(
     cache=DEFAULT,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    truncate: str | None = None,
 ) -> pd.DataFrame:
     """One row per item x choice position (columns: :data:`explorer.columns.CHOICE_COLUMNS`, then the
-    items' metadata columns).
+    items' metadata columns). A prompt past the model's limit is refused before anything is scored,
+    naming its item (``truncate="left"`` cuts its start instead: :mod:`explorer.scoring.context`).
 
     Every format scores its targets (labels " A", or choice texts " Paris") tokenised in context
     (:func:`explorer.scoring.targets.score_targets`): a one-token target is read at the next
@@ -42,16 +45,22 @@ def score_choices(
     """
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
-    items = list(items)
+    items = need_items(items, "score_choices")
     for item in items:
         fmt.check(item)
     prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
     scores = score_targets(model, prompts, [fmt.targets(it) for it in items], distinct=fmt.scores_labels,
-                           batch_size=batch_size, cache=cache, progress=progress, cancel=cancel)
+                           batch_size=batch_size, cache=cache, progress=progress, cancel=cancel, truncate=truncate,
+                           names=item_names(items))
     per_item = list(zip(scores.logprobs, scores.n_tokens))
     frame = choice_frame(items, prompts, fmt, per_item, format_name=name, shots=shots, seed=seed,
                          intervention="|".join(model.interventions))
     return with_metadata(frame, per_row(items, [item.k for item in items]))
+
+
+def item_names(items: Sequence[Item]) -> list[str]:
+    """How errors and warnings name each item's prompt: ``item 'q3'``."""
+    return [f"the prompt of item {item.id!r}" for item in items]
 
 
 def choice_frame(items: Sequence[Item], prompts: Sequence[str], fmt: PromptFormat,

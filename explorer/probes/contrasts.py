@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.choices import score_choices
@@ -29,7 +30,7 @@ def item_contrasts(model: LoadedModel, items: Sequence[Item], fmt: str | PromptF
     if not fmt.scores_labels:
         raise ValueError(f"item contrasts compare label tokens; format {fmt.style!r} scores no labels "
                          "(use letters, numbers or lower)")
-    gold = [i for i in items if i.answer is not None]
+    gold = [i for i in need_items(items, "item_contrasts") if i.answer is not None]
     if not gold:
         return []
     return contrasts_from_choices(gold, score_choices(model, gold, fmt, progress=progress, cancel=cancel))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from explorer.errors import ItemError
+from explorer.errors import ItemError, need_items
 from explorer.items.builtin import counterfactual_capitals
 from explorer.items.files import jsonl_records
 from explorer.models.handle import LoadedModel
@@ -114,8 +114,7 @@ def known_facts(model: LoadedModel, records: Sequence[Counterfactual], *, rule: 
     if missing:
         raise ItemError(missing[0], "fact_prompt", "empty, so the fact cannot be checked without context",
                         "give each record a fact_prompt (the question without the counterfactual sentence)")
-    if not records:
-        return []
+    records = need_items(records, "known_facts", kind="prompts")
     targets, foils = answer_tokens(model.tokenizer, records)
     extra = {first_token(model.tokenizer, a) for a in answers}
     vocab = sorted(set(targets.tolist()) | set(foils.tolist()) | extra)

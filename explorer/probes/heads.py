@@ -25,13 +25,20 @@ import torch
 from torch import nn
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.interventions.hooks import add_hook
 from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.context import refuse_long
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
+
+
+def record_names(records: Sequence[Counterfactual]) -> list[str]:
+    """How errors name each record's prompt: ``the prompt of record 'r3'``."""
+    return [f"the prompt of record {r.id!r}" for r in records]
 
 
 def encode_batch(model: LoadedModel, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -157,8 +164,11 @@ def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, b
     """Tidy frame (``HEAD_ATTRIBUTION_COLUMNS``): one row per prompt x layer x head.
 
     ``attribution`` sums, over heads, with the other components (:func:`logit_diff_components`)
-    to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target.
+    to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target. A prompt past the
+    model's limit is refused before any pass (:func:`explorer.scoring.context.refuse_long`).
     """
+    records = need_items(records, "head_attribution", kind="prompts")
+    refuse_long(model, [r.prompt for r in records], record_names(records))
     targets, foils = answer_tokens(model.tokenizer, records)
     parts = model.parts
     frames = []
@@ -221,6 +231,8 @@ def logit_diff_components(model: LoadedModel, records: Sequence[Counterfactual],
     beta). Their sum equals ``logit_diff`` up to float error; that identity is what the tests check.
     """
     parts = model.parts
+    records = need_items(records, "logit_diff_components", kind="prompts")
+    refuse_long(model, [r.prompt for r in records], record_names(records))
     targets, foils = answer_tokens(model.tokenizer, records)
     rows = []
     for start in range(0, len(records), batch_size):

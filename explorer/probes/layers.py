@@ -19,12 +19,15 @@ import pandas as pd
 import torch
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.choices import item_names
 from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.context import refuse_long
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import ProgressFn, check_cancel
 from explorer.scoring.targets import target_tokens
@@ -48,11 +51,13 @@ def layer_pma(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata)."""
+    """One row per item x layer (:data:`explorer.columns.LAYER_PMA_COLUMNS`, then the items' metadata).
+    A prompt past the model's limit is refused before any pass."""
     name = format_name or (fmt if isinstance(fmt, str) else fmt.style)
     fmt = get_format(fmt)
-    items = list(items)
+    items = need_items(items, "layer_pma")
     prompts = build_prompts(items, fmt, shots=shots, pool=pool, seed=seed, tokenizer=model.tokenizer)
+    refuse_long(model, prompts, item_names(items))
     valid = [valid_token_ids(model, it, p, fmt) for it, p in zip(items, prompts)]
     rows, done = [], 0
     if progress is not None:

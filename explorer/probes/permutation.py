@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from explorer import columns as C
+from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.choices import score_choices
@@ -61,6 +62,7 @@ def permutation_probe(
     cache=DEFAULT,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    truncate: str | None = None,
 ) -> pd.DataFrame:
     """One row per item x order x position (columns :data:`explorer.columns.PERMUTATION_COLUMNS`, then
     the items' metadata columns).
@@ -69,11 +71,9 @@ def permutation_probe(
     ``seed``) or an explicit list of orders. ``labels``/``template`` override those of ``fmt``.
     ``prob_norm`` is renormalised over the item's labels; ``choice_index`` is the choice's original
     index (its ``origin``; for freshly loaded items, its index as given); demonstrations (``shots``
-    from ``pool``) are the same under every order.
+    from ``pool``) are the same under every order. ``truncate``: see :func:`score_choices`.
     """
-    items = list(items)
-    if not items:
-        return pd.DataFrame(columns=C.PERMUTATION_COLUMNS)
+    items = need_items(items, "permutation_probe")
     format_name = _format_name(fmt, labels, template)
     fmt = permutation_format(fmt, labels=labels, template=template)
     check_labels(items, fmt)
@@ -85,7 +85,7 @@ def permutation_probe(
             shown.append(item.permuted(order))
             tags.append((order_id, order_string(order)))
     frame = score_choices(model, shown, fmt, shots=shots, pool=pool, seed=seed, format_name=format_name,
-                          batch_size=batch_size, cache=cache, progress=progress, cancel=cancel)
+                          batch_size=batch_size, cache=cache, progress=progress, cancel=cancel, truncate=truncate)
     repeats = [item.k for item in shown]
     frame.insert(1, C.ORDER_ID, [t[0] for t, r in zip(tags, repeats) for _ in range(r)])
     frame.insert(2, C.ORDER, [t[1] for t, r in zip(tags, repeats) for _ in range(r)])

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from explorer import columns as C
-from explorer.errors import ItemError
+from explorer.errors import ItemError, NoItemsError, need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
 from explorer.probes.metadata import with_metadata
@@ -85,10 +85,14 @@ def score_ptrue(model: LoadedModel, items: Sequence[Item], *,
     ``proposals``: ``"each"`` (every choice in turn), ``{item_id: choice_index}``, or a choice
     frame whose predictions are proposed. ``labels``: (true label, false label).
     """
-    pairs = _pairs(list(items), proposals)
+    pairs = _pairs(need_items(items, "score_ptrue"), proposals)
+    if not pairs:
+        raise NoItemsError("no proposals: score_ptrue was given proposals for none of the items. Fix: propose a "
+                           "choice for the items given (keyed by their ids)")
     prompts = [template.format(question=item.question, answer=item.choices[pos]) for item, pos in pairs]
     scores = score_targets(model, prompts, [list(labels)] * len(prompts), distinct=True, batch_size=batch_size,
-                           cache=cache, progress=progress, cancel=cancel)
+                           cache=cache, progress=progress, cancel=cancel,
+                           names=[f"the P(True) prompt of item {item.id!r}" for item, _ in pairs])
     lp = np.array(scores.logprobs, dtype=float).reshape(len(prompts), 2)
     lp_true, lp_false = lp[:, 0], lp[:, 1]
     frame = pd.DataFrame({

@@ -23,8 +23,10 @@ from explorer import columns as C
 from explorer.interventions.heads import Head, scale_heads_per_row, validate_heads
 from explorer.models.handle import LoadedModel
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
-from explorer.probes.heads import encode_batch
+from explorer.errors import need_items
+from explorer.probes.heads import encode_batch, record_names
 from explorer.prompts.tokens import encode_prompt
+from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
@@ -79,6 +81,8 @@ def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Se
     factors = [float(a) for a in factors]
     if not factors:
         raise ValueError("no factors to sweep; pass e.g. [0, 1, 2]")
+    records = need_items(records, "sweep_heads", kind="prompts")
+    refuse_long(model, [r.prompt for r in records], record_names(records))
     targets, foils = answer_tokens(model.tokenizer, records)
     label = heads_label(heads)
     lengths = [len(encode_prompt(model.tokenizer, r.prompt)) for r in records]

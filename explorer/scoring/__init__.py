@@ -8,7 +8,8 @@ from explorer._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from explorer.scoring.engine import NextTokenScores, Request, run_requests, score_continuations, score_next_token
-    from explorer.scoring.cache import cache_key, default_cache, ResultCache
+    from explorer.scoring.cache import cache_key, CacheWarning, default_cache, ResultCache
+    from explorer.scoring.context import ContextLengthError, position_limit, TruncationWarning
     from explorer.scoring.progress import check_cancel, tqdm_progress
 
 _EXPORTS = {
@@ -20,6 +21,10 @@ _EXPORTS = {
     "ResultCache": "explorer.scoring.cache",
     "cache_key": "explorer.scoring.cache",
     "default_cache": "explorer.scoring.cache",
+    "CacheWarning": "explorer.scoring.cache",
+    "ContextLengthError": "explorer.scoring.context",
+    "TruncationWarning": "explorer.scoring.context",
+    "position_limit": "explorer.scoring.context",
     "check_cancel": "explorer.scoring.progress",
     "tqdm_progress": "explorer.scoring.progress",
 }

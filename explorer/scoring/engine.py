@@ -19,6 +19,7 @@ import torch
 from explorer.models.handle import LoadedModel
 from explorer.prompts.tokens import encode_continuation, encode_prompt
 from explorer.scoring.cache import ResultCache, Value, cache_key, default_cache
+from explorer.scoring.context import Truncation, describe, fit, position_limit, report_cuts, truncate_mode
 from explorer.scoring.forward import SEGMENT_TOKENS, TOKEN_BUDGET, forward_tree
 from explorer.scoring.plan import chunks
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
@@ -65,15 +66,26 @@ def score_next_token(
     cache: ResultCache | None | Any = DEFAULT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | Callable[[], bool] | None = None,
+    truncate: str | Truncation | None = None,
 ) -> NextTokenScores:
-    """Log-probabilities of ``token_ids`` (and the ``top_k`` best tokens) after each prompt."""
+    """Log-probabilities of ``token_ids`` (and the ``top_k`` best tokens) after each prompt.
+
+    A prompt past the model's limit (:func:`explorer.scoring.context.position_limit`) is refused
+    before anything is scored; ``truncate="left"`` cuts its start instead (:mod:`explorer.scoring.context`)."""
+    mode = truncate_mode(truncate)
     token_ids = tuple(int(t) for t in token_ids)
     targets = torch.tensor(token_ids, dtype=torch.long)
-    state = model.state_key()
-    requests = []
-    for prompt in prompts:
-        ids = tuple(encode_prompt(model.tokenizer, prompt))
-        requests.append(Request(cache_key(state, "next", prompt, token_ids, top_k), ids, (len(ids) - 1,)))
+    state, limit, bos = model.state_key(), position_limit(model), model.tokenizer.bos_token_id
+    requests, cuts = [], []
+    for i, prompt in enumerate(prompts):
+        whole = encode_prompt(model.tokenizer, prompt)
+        ids, cut = fit(whole, 0, limit, truncate=mode, what=describe(prompt, i), index=i, bos=bos)
+        key = cache_key(state, "next", prompt, token_ids, top_k, *(("left", limit.tokens) if cut else ()))
+        requests.append(Request(key, ids, (len(ids) - 1,)))
+        if cut:
+            cuts.append((describe(prompt, i), len(whole), cut))
+    if not isinstance(truncate, Truncation):
+        report_cuts(cuts, limit)
 
     def reduce(lp: torch.Tensor) -> Value:
         top = torch.topk(lp[0], top_k) if top_k else None
@@ -102,25 +114,35 @@ def score_continuations(
     cache: ResultCache | None | Any = DEFAULT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | Callable[[], bool] | None = None,
+    truncate: str | Truncation | None = None,
 ) -> list[list[np.ndarray]]:
     """Per-token log-probabilities of each continuation after its context.
 
     ``result[i][j]`` is a float array with log p(token t of continuations[i][j] | context[i], earlier
     tokens); its sum is the sequence log-probability. The context of each ``i`` is computed once
-    and shared by all its continuations.
+    and shared by all its continuations. A context and continuation past the model's limit are
+    refused before anything is scored; ``truncate="left"`` cuts the context's start instead.
     """
     if len(contexts) != len(continuations):
         raise ValueError(f"{len(contexts)} contexts but {len(continuations)} lists of continuations")
-    state = model.state_key()
-    requests, targets, shape = [], [], []
-    for context, conts in zip(contexts, continuations):
+    mode = truncate_mode(truncate)
+    state, limit, bos = model.state_key(), position_limit(model), model.tokenizer.bos_token_id
+    requests, targets, shape, cuts = [], [], [], {}
+    for i, (context, conts) in enumerate(zip(contexts, continuations)):
         shape.append(len(conts))
         for cont in conts:
             ctx_ids, cont_ids = encode_continuation(model.tokenizer, context, cont)
-            ids = tuple(ctx_ids + cont_ids)
-            positions = tuple(range(len(ctx_ids) - 1, len(ids) - 1))
-            requests.append(Request(cache_key(state, "cont", context, cont), ids, positions))
+            whole = ctx_ids + cont_ids
+            ids, cut = fit(whole, len(cont_ids), limit, truncate=mode, what=describe(context, i), index=i, bos=bos)
+            positions = tuple(range(len(ctx_ids) - 1 - cut, len(ids) - 1))
+            key = cache_key(state, "cont", context, cont, *(("left", limit.tokens) if cut else ()))
+            requests.append(Request(key, ids, positions))
             targets.append(torch.tensor(cont_ids, dtype=torch.long))
+            if cut:
+                cuts[i] = max(cuts.get(i, (describe(context, i), 0, 0)), (describe(context, i), len(whole), cut),
+                              key=lambda c: c[2])
+    if not isinstance(truncate, Truncation):
+        report_cuts(list(cuts.values()), limit)
     target_of = {id(r): t for r, t in zip(requests, targets)}
 
     values = run_requests(model, requests, lambda lp, r: (lp.gather(1, target_of[id(r)][:, None])[:, 0].numpy(),),

@@ -52,15 +52,31 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
 
     from explorer.probes.calibration import recalibrated, reliability_frame, summarize  # noqa: PLC0415
 
+    from explorer.metrics.small import interval_note  # noqa: PLC0415
+
     bins, summary = [], {}
     for name, method in RECALIBRATIONS.items():
         items = recalibrated(frame, method, folds=folds, seed=seed)
-        scores = summarize(items, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed).iloc[0].to_dict()
+        scores = summarize(items, n_bins=n_bins, strategy=strategy, n_boot=n_boot, seed=seed,
+                           warn=name == "raw").iloc[0].to_dict()
         scores[C.N] = int(scores[C.N])
+        notes = [f"smece interval: {note}"] if n_boot and (note := interval_note(scores[C.N], "predictions")) else []
         if method == "temperature":
             scores[C.TEMPERATURE] = float(items[C.TEMPERATURE].iloc[0])
+            scores["temperature_at_bound"] = bool(items[C.AT_BOUND].any())
         if method == "platt":
-            scores.update({C.PLATT_A: float(items[C.PLATT_A].iloc[0]), C.PLATT_B: float(items[C.PLATT_B].iloc[0])})
+            scores.update({C.PLATT_A: float(items[C.PLATT_A].iloc[0]), C.PLATT_B: float(items[C.PLATT_B].iloc[0]),
+                           "platt_at_bound": bool(items[C.AT_BOUND].any())})
+            scores[C.BRIER] = None  # undefined: Platt rescales the predicted choice's confidence only
+            notes.append("brier: undefined after Platt scaling, which leaves the other choices' probabilities "
+                         "undefined (brier_top is defined)")
+        if any(scores.get(k) is True for k in ("temperature_at_bound", "platt_at_bound")):
+            notes.append("a fold's fit ended at its search bound (see the warning): the recalibrated scores describe "
+                         "the fitting rows more than the model")
+        for key in (C.SMECE_LOW, C.SMECE_HIGH):
+            if scores.get(key) is not None and scores[key] != scores[key]:
+                scores[key] = None  # undefined over one prediction: the note says so
+        scores["notes"] = notes
         summary[name] = scores
         bins.append(reliability_frame(items, n_bins=n_bins, strategy=strategy).assign(**{C.CONDITION: name}))
     out = {**summary.pop("raw"), "n_items": int(frame[C.ITEM_ID].nunique()), **summary}

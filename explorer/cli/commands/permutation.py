@@ -61,7 +61,7 @@ def table(summary: dict) -> str:
                       ("pride_accuracy", "PriDe-debiased accuracy"), ("a_bias", "A-bias"), ("rstd", "RStd"),
                       ("consistency", "consistency"), ("entropy_norm", "normalised entropy"),
                       ("kl_uniform_bits", "KL to uniform (bits)")]:
-        interval = f"  [{_fmt(ci[key][0])}, {_fmt(ci[key][1])}]" if key in ci else ""
+        interval = f"  [{_fmt(ci[key][0])}, {_fmt(ci[key][1])}]" if ci.get(key) is not None else ""
         lines.append(f"{name:<26}{_fmt(summary[key]):>8}{interval}")
     lines.append(f"{'chi-square of positions':<26}{summary['chi2']:8.2f}  p = {summary['chi2_p']:.3g}")
     lines.extend(f"note: {n}" for n in summary["notes"])

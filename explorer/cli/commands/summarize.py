@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     problems = folder.problems()
     if problems:
         raise ExplorerError(f"{folder.path} is not a finished run: {'; '.join(problems)}. Fix: run the same command "
-                            "again into this folder; it computes only what is missing")
+                            "again into this folder; it computes only what is missing (and sets aside damaged or "
+                            "repeated parts)")
     name, extra = manifest.command["name"], manifest.command.get("extra", {})
     saved = argparse.Namespace(**{**manifest.command["args"], "summary": args.summary, "out": str(folder.path)})
     if name == "heads":
