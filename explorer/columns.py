@@ -183,6 +183,23 @@ KNOWN = "known"  # head probe's fact check: the model answers the fact prompt wi
 
 KNOWN_COLUMNS = [PROMPT_ID, KNOWN]
 
+# --- runs made elsewhere (explorer.runs: lm-eval, Open LLM Leaderboard, Inspect): one row per item x choice ---
+# An imported run's frame holds PERMUTATION_COLUMNS (one order: the run's own, "0,1,...,k-1"; an Inspect order
+# study names each log's order, the choice shown at each position being in choice_index), then these, then
+# the metadata columns TASK, SUBJECT and GROUP below. FORMAT is "letters" (the scored continuations are labels
+# " A"), "cloze" (the choices' texts) or "partial" (lm-eval multiple_input tasks: the context varies, the
+# continuation is shared; CHOICE is then the context's varying end). N_TOKENS is <NA> (logs do not say).
+N_CHARS = "n_chars"  # characters lm-eval's acc_norm divides by: len(choice string), <NA> when the log cannot tell
+IS_GREEDY = "is_greedy"  # lm-eval: the scored continuation is the model's greedy continuation (<NA> if unknown)
+LOGPROB_UNCONDITIONAL = "logprob_unconditional"  # lm-eval acc_mutual_info: log p(target | "") (<NA> without it)
+
+RUN_COLUMNS = [*PERMUTATION_COLUMNS, QUESTION, N_CHARS, IS_GREEDY, LOGPROB_UNCONDITIONAL]
+# Metadata the importers set (item metadata: groupable in every view and summary, so not in DOCUMENTED):
+TASK = "task"  # the harness's task ("mmlu_abstract_algebra", "leaderboard_bbh_navigate", an Inspect task)
+SUBJECT = "subject"  # the item's subject: the doc's own "subject", else the task's name less its group's
+GROUP = "group"  # the task's nearest enclosing lm-eval group ("mmlu_stem"), "" when it has none
+RUN_METADATA = (TASK, SUBJECT, GROUP)
+
 # --- item metadata, after the documented columns of every frame built from items -------------------
 # score_choices, permutation_probe, attentiveness, layer_pma, score_ptrue and the calibration frames
 # (item_confidence, recalibrated, debias_orders) end with one column per key of their items'
@@ -193,7 +210,8 @@ META_PREFIX = "meta_"
 
 # Every documented column name above (the metadata columns are the others).
 DOCUMENTED: frozenset[str] = frozenset(v for k, v in dict(globals()).items()
-                                       if k.isupper() and isinstance(v, str) and k != "META_PREFIX")
+                                       if k.isupper() and isinstance(v, str) and k != "META_PREFIX"
+                                       and v not in RUN_METADATA)
 
 
 def metadata_columns(frame) -> list[str]:

@@ -70,3 +70,13 @@ class Cancelled(ExplorerError):
 
 class SkippedItemsWarning(UserWarning):
     """Items a data set holds but an :class:`~explorer.items.Item` refuses were left out (``invalid="skip"``)."""
+
+
+class RunLogError(ExplorerError, ValueError):
+    """A run made elsewhere (an lm-eval output folder, a leaderboard details repo, an Inspect log) cannot be
+    read; names the file (and line or record), what is wrong and the fix. Always one line."""
+
+
+class RunLogWarning(UserWarning):
+    """Part of a run's log was left out (a truncated line, a task that is not multiple-choice, another
+    filter's records); the message names what and why."""

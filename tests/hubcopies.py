@@ -196,3 +196,58 @@ def mmlu_pro(root: Path) -> Path:
 BUILDERS = {"mmlu": mmlu, "arc": arc, "openbookqa": openbookqa, "commonsenseqa": commonsenseqa,
             "hellaswag": hellaswag, "truthfulqa_mc1": truthfulqa, "sciq": sciq, "piqa": piqa, "medmcqa": medmcqa,
             "mmlu_pro": mmlu_pro}
+
+
+LMEVAL_RUN = Path(__file__).resolve().parent / "data" / "lmeval" / "v0.4.13" / "SmolLM2-135M-Instruct"
+
+
+def leaderboard_details(root: Path, *, org_model: str = "HuggingFaceTB__SmolLM2-135M-Instruct",
+                        dates: tuple[str, ...] = ("2026-12-01T10-00-00.000000", "2026-12-03T12-06-08.791658"),
+                        extension: str = "jsonl") -> Path:
+    """``open-llm-leaderboard/<org>__<model>-details`` as the Hub lays it out, from the real lm-eval 0.4.13 log
+    under tests/data: ``<org>__<model>/results_<date>.json`` and ``samples_<task>_<date>.<extension>`` per run
+    date (an older run, of the same docs, holds each log-likelihood less 1), and a dataset card whose configs name each
+    task (a split per date, and ``latest``), a group config listing its tasks' files, and the results."""
+    repo = root / f"{org_model}-details"
+    folder = repo / org_model
+    folder.mkdir(parents=True)
+    tasks = {}
+    for path in sorted(LMEVAL_RUN.glob("samples_*.jsonl")):
+        task = path.name[len("samples_"):].rsplit("_", 1)[0]
+        tasks[task] = path.read_text(encoding="utf-8").splitlines()
+    results = next(LMEVAL_RUN.glob("results_*.json")).read_text(encoding="utf-8")
+    for n, date in enumerate(dates):
+        latest = n == len(dates) - 1
+        for task, lines in tasks.items():
+            kept = lines if latest else [json.dumps(_shifted(json.loads(line), -1.0)) for line in lines]
+            (folder / f"samples_{task}_{date}.{extension}").write_text("\n".join(kept) + "\n", encoding="utf-8")
+        (folder / f"results_{date}.json").write_text(results, encoding="utf-8")
+
+    def split(date: str) -> str:
+        return date.replace("-", "_").replace(":", "_")
+
+    def config(name: str, patterns: list[str]) -> list[str]:
+        out = [f"- config_name: {org_model}__{name}", "  data_files:"]
+        for date in dates:
+            out += [f"  - split: {split(date)}", "    path:"] + [f"    - '**/{p.format(date=date)}'" for p in patterns]
+        out += ["  - split: latest", "    path:"] + [f"    - '**/{p.format(date=dates[-1])}'" for p in patterns]
+        return out
+
+    lines = ["---", f"pretty_name: Evaluation run of {org_model.replace('__', '/')}", "configs:"]
+    mmlu = [t for t in tasks if t.startswith("mmlu_")]
+    lines += config("mmlu_sample", [f"samples_{t}_{{date}}.{extension}" for t in mmlu])  # a group: its tasks' files
+    for task in tasks:
+        lines += config(task, [f"samples_{task}_{{date}}.{extension}"])
+    lines += config("results", ["results_{date}.json"])
+    lines += ["---", "", f"# Dataset Card for Evaluation run of {org_model.replace('__', '/')}", ""]
+    (repo / "README.md").write_text("\n".join(lines), encoding="utf-8")
+    return repo
+
+
+def _shifted(record: dict, by: float) -> dict:
+    """An lm-eval sample record with every log-likelihood moved by ``by`` (written as lm-eval writes them)."""
+    def move(pair: list) -> list:
+        return [str(float(pair[0]) + by), pair[1]]
+    return {**record, "filtered_resps": [move(p) for p in record["filtered_resps"]] if record["filtered_resps"] and
+            isinstance(record["filtered_resps"][0], list) else record["filtered_resps"],
+            "resps": [[move(p) for p in r] if r and isinstance(r[0], list) else r for r in record["resps"]]}

@@ -53,7 +53,7 @@ def line(page, selector: str) -> str:
 
 
 def fill(page, label: str, value: str, scope: str = "body") -> None:
-    box = page.locator(f"{scope} .widget-inline-hbox:has(label:text-is('{label}')) input").first
+    box = page.locator(f"{scope} .widget-inline-hbox:has(label:text-is('{label}')) :is(input, textarea)").first
     box.fill(value)
     box.press("Enter")
 
