@@ -123,3 +123,34 @@ def test_the_helpers():
     code = Setup(model=NEWLINE, note=NEWLINE, data="[]").code() + under({(1, 0): 0.5}, "pass\n")
     assert [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "print"] \
         == []
+
+
+def test_an_imported_run_with_markup_in_its_names_and_quotes_in_its_path_is_shown_as_text(tmp_path):
+    """A run made elsewhere (an lm-eval folder) whose model and task names hold markup, in a folder whose name
+    holds quotes and a backslash: every HTML widget of the run view shows them as text, and Show code loads that folder."""
+    from pathlib import Path
+
+    from widgets.run_view import RunView
+
+    source = Path(__file__).resolve().parents[1] / "data" / "lmeval" / "v0.4.13" / "SmolLM2-135M-Instruct"
+    model = XSS.replace("'", "")  # a JSON-safe payload: <img src=x onerror=alert(xss)>
+    folder = tmp_path / "x'); print('INJECTED'); (\"\\" / "run"  # the run box splits lines: no newline
+    target = folder / "m"
+    target.mkdir(parents=True)
+    for f in source.iterdir():
+        text = f.read_text().replace("SmolLM2-135M-Instruct", model).replace("mmlu_philosophy", f"{model}_philosophy")
+        (target / f.name.replace("mmlu_philosophy", f"{model}_philosophy")).write_text(text)
+    view = RunView(folder)
+    view.runner.wait(120)
+    assert view.runner.last_error is None, view.runner.last_error
+    values = html_values(view.widget)
+    shown = esc(model)
+    assert any(shown in v for v in values), values  # the names are on the page, as text
+    live = [v for v in values if "<img" in v or "onerror=" in v.replace(shown, "")]
+    assert not live, live
+    for key in ("Calibration", "Chain"):
+        code = view.views[key].code()
+        tree = ast.parse(code)
+        calls = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        assert not any(c.startswith("print") and "INJECTED" in c for c in calls), code
+        assert str(folder) in [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)], code

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # explorer's subpackages, lowest first: each may import those before it, never those after it
 LAYERS = ["_lazy", "errors", "columns", "paths", "items", "prompts", "metrics", "models", "scoring", "interventions",
-          "probes", "distributed", "serve", "cli"]
+          "probes", "distributed", "runs", "serve", "cli"]
 
 
 def modules() -> dict[str, Path]:
