@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from explorer.items.files import FileBytes
-from explorer.items.io import Loaded, load_source
 from explorer.serve.policy import UploadLimits, shown
+
+if TYPE_CHECKING:
+    from explorer.items.io import Loaded
 
 OPENERS, CLOSERS = frozenset(b"[{"), frozenset(b"]}")
 
@@ -66,6 +69,8 @@ def read_upload(name: str, content: bytes, limits: UploadLimits) -> Loaded:
         columns = next(csv.reader(io.StringIO(first)), [])
         if len(columns) > limits.max_fields:
             raise limits.refuse(f"{shown(name)} has {len(columns):,} columns")
+    from explorer.items.io import load_source  # noqa: PLC0415 - pandas: only when an upload is read
+
     loaded = load_source(FileBytes(name, content))
     _check_items(loaded, name, limits)
     return loaded
