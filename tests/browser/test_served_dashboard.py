@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from explorer.cli.commands.demo import DASHBOARD, voila_command, voila_env
+from explorer.models import DEFAULT_MODEL, load_model
 from explorer.paths import cache_dir
 from explorer.serve import served
 from tests.browser.memory import TreeSampler, evict_from_page_cache, kernel_memory, kernel_peaks, memory_limit
@@ -180,6 +181,8 @@ def test_every_tab_within_a_2_gb_limit(tmp_path):
     with memory_limit(2 * GB) as limit:
         if limit is None:
             pytest.skip("this machine lets us make no memory cgroup (v2 memory.max or v1 memory.limit_in_bytes)")
+        if not (cache_dir() / "models").is_dir():  # run alone on a fresh machine: build the dequantised cache first
+            load_model(DEFAULT_MODEL)
         cache = tmp_path / "lmx-cache"  # a copy of the model cache, out of the page cache: read inside the limit
         shutil.copytree(cache_dir() / "models", cache / "models")
         evict_from_page_cache(cache)
@@ -215,7 +218,10 @@ def test_every_tab_within_a_2_gb_limit(tmp_path):
     # The issue asks 1.2 GB of the page's kernel; it holds about 0.69 GB of file-backed pages (the model's
     # memory-mapped weights, shared with every kernel, and the libraries), so this is the bound reached so far
     # (figures in benchmarks/RESULTS.md).
-    assert figures["tree_rss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.5 * GB, figures
+    # The tree's memory is its PSS (shared pages counted once, split among the processes that map them): summed RSS
+    # counts the libraries every process maps (server, spare kernel, page kernel) once per process, and swung from
+    # 1.82 to 1.96 GB between quiet runs while the cgroup, which counts each page once, stayed near 1.6 GB.
+    assert figures["tree_pss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.5 * GB, figures
 
 
 def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tmp_path):
