@@ -33,9 +33,29 @@ def load_model(name: str | None = None, **options: Any):
     return load(name, **options)
 
 
-def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="bundled alias (smollm2-135m, gemma-3-270m), .gguf path, "
-                        "model folder or hub id (default: the bundled SmolLM2-135M-Instruct)")
+class _Models(argparse.Action):
+    """``--model``: ``args.model`` is the first given (or None), ``args.models`` every one given, in order; a
+    command that compares no models refuses a second."""
+
+    def __init__(self, *args: Any, several: bool = False, **kwargs: Any) -> None:
+        self.several = several
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        models = [*(getattr(namespace, "models", None) or []), values]
+        if len(models) > 1 and not self.several:
+            parser.error("--model is given more than once: this command runs one model (permutation, attentiveness "
+                         "and calibration compare several)")
+        namespace.models, namespace.model = models, models[0]
+
+
+def add_model_argument(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """``--model``; with ``several``, repeatable (``--model smollm2 --model gemma-3-270m``) to compare models."""
+    again = "; repeat it to compare models on the same items (e.g. --model smollm2 --model gemma-3-270m)" if several else ""
+    parser.add_argument("--model", default=None, action=_Models, several=several,
+                        help="bundled alias (smollm2-135m, gemma-3-270m), .gguf path, model folder or hub id "
+                        f"(default: the bundled SmolLM2-135M-Instruct){again}")
+    parser.set_defaults(models=[])
 
 
 def add_batch_argument(parser: argparse.ArgumentParser) -> None:

@@ -104,14 +104,14 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 # Per-item quantities averaged over seeds, then over items (with a bootstrap over items).
-_MEANS = {"pma_mean": C.PMA, "accuracy": C.CORRECT, "accuracy_pmi": C.CORRECT_PMI,
-          "accuracy_norm": C.CORRECT_NORM, "resolved_share": C.RESOLVED, "invalid_share": C.GREEDY_INVALID}
+MEANS = {"pma_mean": C.PMA, "accuracy": C.CORRECT, "accuracy_pmi": C.CORRECT_PMI,
+         "accuracy_norm": C.CORRECT_NORM, "resolved_share": C.RESOLVED, "invalid_share": C.GREEDY_INVALID}
 
 
 def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boot: int = 1000, level: float = 0.95,
                             seed: int = 0) -> pd.DataFrame:
     """One row per format x shots (x each group of ``by``, e.g. ``["subject"]``, any metadata column):
-    the means in ``_MEANS`` with ``<name>_lo``/``<name>_hi`` bootstrap bounds, ``n_items``, ``n_rows``
+    the means in ``MEANS`` with ``<name>_lo``/``<name>_hi`` bootstrap bounds, ``n_items``, ``n_rows``
     (items x seeds) and ``pma_accuracy_corr`` (item-level Pearson correlation between PMA and
     correctness). Groups come sorted; a missing metadata value is a group of its own.
 
@@ -131,12 +131,12 @@ def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boo
     out = []
     for key, g in frame.groupby([C.FORMAT, C.SHOTS, *by], sort=False, dropna=False):
         fmt, shots, *groups = key
-        cols = list(_MEANS.values())
+        cols = list(MEANS.values())
         per_item = g[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=False).mean()
         rec: dict[str, object] = {C.FORMAT: fmt, C.SHOTS: int(shots),
                                   **{c: (None if pd.isna(v) else v) for c, v in zip(by, groups)},
                                   "n_items": len(per_item), "n_rows": len(g)}
-        for name, col in _MEANS.items():
+        for name, col in MEANS.items():
             vals = per_item[col].to_numpy()
             rec[name] = float(np.nanmean(vals)) if np.any(~np.isnan(vals)) else float("nan")
             rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed,

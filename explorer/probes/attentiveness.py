@@ -30,6 +30,7 @@ from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import length_normalised, pmi_scores, sfc_resolved, top_two
 from explorer.models.handle import LoadedModel
+from explorer.probes.models import across_models
 from explorer.probes.choices import item_names
 from explorer.probes.metadata import with_metadata
 from explorer.prompts.build import build_prompts
@@ -51,8 +52,9 @@ class _Scored:
     top_logprobs: np.ndarray
 
 
+@across_models
 def attentiveness(
-    model: LoadedModel,
+    model: LoadedModel | Sequence[LoadedModel],
     items: Sequence[Item],
     formats: Sequence[str | PromptFormat] = ("letters", "string", "cloze"),
     *,

@@ -11,6 +11,7 @@ from explorer import columns as C
 from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.models.handle import LoadedModel
+from explorer.probes.models import across_models
 from explorer.probes.metadata import per_row, with_metadata
 from explorer.prompts.build import build_prompts
 from explorer.prompts.format import PromptFormat, get_format
@@ -19,8 +20,9 @@ from explorer.scoring.progress import ProgressFn
 from explorer.scoring.targets import score_targets
 
 
+@across_models
 def score_choices(
-    model: LoadedModel,
+    model: LoadedModel | Sequence[LoadedModel],
     items: Sequence[Item],
     fmt: str | PromptFormat = "letters",
     *,

@@ -17,6 +17,7 @@ from explorer.errors import need_items
 from explorer.items.item import Item
 from explorer.items.orders import Order, OrderError, OrderSpec, check_labels, order_string, resolve_orders
 from explorer.models.handle import LoadedModel
+from explorer.probes.models import across_models
 from explorer.probes.choices import score_choices
 from explorer.prompts.format import PromptFormat, get_format, resolve_labels
 from explorer.scoring.engine import DEFAULT
@@ -47,8 +48,9 @@ def orders_for(items: Sequence[Item], orders: OrderSpec, *, seed: int = 0) -> di
     return out
 
 
+@across_models
 def permutation_probe(
-    model: LoadedModel,
+    model: LoadedModel | Sequence[LoadedModel],
     items: Sequence[Item],
     *,
     orders: OrderSpec = "cyclic",

@@ -19,7 +19,7 @@ HELP = ("surface-form attentiveness: mass on the valid choices (PMA), the SFC bo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
-    add_model_argument(parser)
+    add_model_argument(parser, several=True)
     parser.add_argument("--formats", type=format_list, default=["letters", "string", "cloze"],
                         help="comma-separated prompt formats (default: letters,string,cloze)")
     parser.add_argument("--shots", type=int_list, default=[0, 1], help="numbers of demonstrations (default: 0,1)")
@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.models import several  # noqa: PLC0415
     from explorer.cli.scale import distributed_rows, model_name, write_rows  # noqa: PLC0415 - heavy: not for --help
     from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
 
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
               f"(seed {args.split_seed}); demonstrations are never drawn from the scored items")
     options = dict(formats=args.formats, shots=args.shots, seeds=list(range(args.seeds)), pool=pool,
                    premise=args.premise, n_invalid=args.top_invalid)
+    if several(args):
+        return run_models(args, scored, options, demos)
     if args.ray:
         rows = distributed_rows(args, NAME, scored, options, extra={"demonstrations": demos})
     else:
@@ -61,6 +64,21 @@ def run(args: argparse.Namespace) -> int:
 
 def report(rows, args: argparse.Namespace, model: str, *, demonstrations: dict) -> int:
     """Summarise the rows, write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    summary, table = summary_of(rows, args, model, demonstrations=demonstrations)
+    write_json(summary, args.summary)
+    show(table, rows, model)
+    print(f"wrote {args.summary}")
+    return 0
+
+
+def show(table, rows, model: str) -> None:
+    print(f"{rows[C.ITEM_ID].nunique()} items scored, model {model}")
+    print(table[[C.FORMAT, C.SHOTS, "n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm",
+                 "resolved_share", "invalid_share"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+def summary_of(rows, args: argparse.Namespace, model: str, *, demonstrations: dict):
+    """(the summary JSON of one model's rows, the same in a single-model run and in ``by_model``; its table)."""
     from explorer.metrics.attentiveness import pma_accuracy_relation, summarize_attentiveness  # noqa: PLC0415
 
     table = summarize_attentiveness(rows, n_boot=args.bootstrap)
@@ -76,9 +94,30 @@ def report(rows, args: argparse.Namespace, model: str, *, demonstrations: dict) 
     n_scored = rows[C.ITEM_ID].nunique()
     meta = {"model": model, "data": args.data, "n_scored": n_scored, "demonstrations": demonstrations,
             "premise": args.premise, "seeds": args.seeds, "by": by, "pma_accuracy_relation": pma_accuracy_relation(table)}
-    write_json({**cells, "_meta": meta}, args.summary)
-    print(f"{n_scored} items scored, model {model}")
-    print(table[[C.FORMAT, C.SHOTS, "n_items", "pma_mean", "accuracy", "accuracy_pmi", "accuracy_norm",
-                 "resolved_share", "invalid_share"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {args.summary}")
+    return {**cells, "_meta": meta}, table
+
+
+def run_models(args: argparse.Namespace, scored: list, options: dict, demonstrations: dict) -> int:
+    """Every ``--model`` on the same items, formats, shots and demonstrations: rows with a ``model`` column,
+    ``by_model`` summaries (each the single-model command's) and ``compare`` (paired differences, per
+    format x shots, against the first model)."""
+    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.metrics.compare import ATTENTIVENESS_METRICS, compare_attentiveness  # noqa: PLC0415
+    from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
+
+    frames = each_model(args, lambda model: attentiveness(model, scored, **options, batch_size=args.batch_size,
+                                                          cache=cache_arg(args), progress=tqdm_progress("attentiveness")))
+    print(f"wrote {write_rows(stacked(frames), args)}")
+    blocks = {}
+    for name, rows in frames.items():
+        blocks[name], table = summary_of(rows, args, name, demonstrations=demonstrations)
+        show(table, rows, name)
+        print()
+    compare = compare_attentiveness(frames, n_boot=args.bootstrap)
+    for pair in compare["pairs"]:
+        for cell in pair["cells"]:
+            print(differences_text(cell, list(ATTENTIVENESS_METRICS), title=f"{pair['model']} minus {pair['minus']}, "
+                                   f"{cell[C.FORMAT]} {cell[C.SHOTS]}-shot ({cell['n_items']} items, 95% paired interval)"))
+    print(f"wrote {write_comparison(blocks, compare, args.summary)}")
     return 0

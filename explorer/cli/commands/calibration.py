@@ -25,7 +25,7 @@ RECALIBRATIONS = {"raw": "none", "temperature_scaled": "temperature", "platt_sca
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, seed_help=" and of the cross-fitting folds")
-    add_model_argument(parser)
+    add_model_argument(parser, several=True)
     parser.add_argument("--format", default="letters", choices=sorted(NAMED_FORMATS),
                         help="prompt format (default letters; cloze scores ' {choice}' after "
                         "'Question: ...\\nAnswer:')")
@@ -88,6 +88,7 @@ def calibration_report(frame: pd.DataFrame, *, n_bins: int = 10, strategy: str =
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.models import several  # noqa: PLC0415
     from explorer.cli.scale import distributed_rows, model_name  # noqa: PLC0415 - heavy: not for --help
     from explorer.probes.choices import score_choices  # noqa: PLC0415
 
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExplorerError(f"need --bins >= 1, --folds >= 2 and at least 2 items; got --bins {args.bins}, "
                             f"--folds {args.folds}, {len(items)} item(s) in {args.data}. Fix: give more items, or change "
                             "--bins/--folds")
+    if several(args):
+        return run_models(args, items)
     if args.ray:
         frame = distributed_rows(args, NAME, items, {"fmt": args.format})
     else:
@@ -111,21 +114,57 @@ def report(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> int:
     (also ``lm-explorer summarize``)."""
     from explorer.cli.scale import run_folder  # noqa: PLC0415
 
+    bins, summary = summary_of(frame, args, model)
+    folder, is_folder = run_folder(args.out)
+    out = write_frame(bins, folder / "bins.csv" if args.ray and is_folder else args.out)
+    write_json(summary, args.summary)
+    show(summary, args)
+    print(f"wrote {out} and {args.summary}")
+    return 0
+
+
+def summary_of(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> tuple[pd.DataFrame, dict]:
+    """(bins, the summary JSON) of one model's scored choices: the same in a single-model run and in
+    ``by_model``."""
     n_items = frame[C.ITEM_ID].nunique()
     bins, summary = calibration_report(frame, n_bins=args.bins, strategy=args.strategy,
                                        folds=min(args.folds, n_items), seed=seed_of(args),
                                        n_boot=getattr(args, "n_boot", 200), by=getattr(args, "by", None))
-    summary = {"model": model, "format": args.format, "bins": args.bins, "strategy": args.strategy,
-               "confidence": "probability of the predicted choice, renormalised over the choices",
-               "recalibration": f"cross-fitted, {min(args.folds, n_items)} folds, seed {seed_of(args)}", **summary}
-    folder, is_folder = run_folder(args.out)
-    out = write_frame(bins, folder / "bins.csv" if args.ray and is_folder else args.out)
-    write_json(summary, args.summary)
+    return bins, {"model": model, "format": args.format, "bins": args.bins, "strategy": args.strategy,
+                  "confidence": "probability of the predicted choice, renormalised over the choices",
+                  "recalibration": f"cross-fitted, {min(args.folds, n_items)} folds, seed {seed_of(args)}", **summary}
+
+
+def show(summary: dict, args: argparse.Namespace) -> None:
+    model = summary["model"]
     t = summary["temperature_scaled"]
     print(f"{summary['n_items']} items, format {args.format}, model {model}")
     print(f"accuracy {summary['accuracy']:.4f}  ECE {summary['ece']:.4f}  MCE {summary['mce']:.4f}  "
           f"Brier {summary['brier']:.4f}  balance {summary['balance']:+.4f}")
     print(f"smooth ECE {summary['smece']:.4f}  95% interval [{summary['smece_low']:.4f}, {summary['smece_high']:.4f}]")
     print(f"after temperature scaling (T = {t['temperature']:.3f}): ECE {t['ece']:.4f}  Brier {t['brier']:.4f}")
-    print(f"wrote {out} and {args.summary}")
+
+
+def run_models(args: argparse.Namespace, items: list) -> int:
+    """Every ``--model`` on the same items: bins with a ``model`` column in ``--out``, ``by_model`` summaries
+    (each the single-model command's) and ``compare`` (paired differences of accuracy, ECE and Brier,
+    as scored, against the first model)."""
+    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.metrics.compare import compare_predictions  # noqa: PLC0415
+    from explorer.probes.calibration import recalibrated  # noqa: PLC0415
+    from explorer.probes.choices import score_choices  # noqa: PLC0415
+
+    frames = each_model(args, lambda model: score_choices(model, items, args.format, batch_size=args.batch_size,
+                                                          cache=cache_arg(args), progress=tqdm_progress("scoring")))
+    blocks, bins = {}, {}
+    for name, frame in frames.items():
+        bins[name], blocks[name] = summary_of(frame, args, name)
+        show(blocks[name], args)
+        print()
+    compare = compare_predictions({name: recalibrated(f, "none") for name, f in frames.items()}, n_bins=args.bins,
+                                  strategy=args.strategy, n_boot=getattr(args, "n_boot", 200), seed=seed_of(args))
+    for pair in compare["pairs"]:
+        print(differences_text(pair, ["accuracy", "ece", "brier"]))
+    out = write_frame(stacked(bins), args.out)
+    print(f"wrote {out} and {write_comparison(blocks, compare, args.summary)}")
     return 0

@@ -18,7 +18,7 @@ HELP = "score each item under cyclic, all or sampled orders of its choices; repo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, seed_help=", of sampled orders and of the PriDe items")
-    add_model_argument(parser)
+    add_model_argument(parser, several=True)
     parser.add_argument("--orders", default="cyclic", help="'cyclic' (k shifts, default), 'all' (k!) or a number "
                         "N of random orders drawn with --seed")
     parser.add_argument("--labels", default=None, help="label set: ABCD, abcd, 1234 or your own characters "
@@ -99,6 +99,7 @@ def groups_text(summary: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli.models import several  # noqa: PLC0415
     from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows  # noqa: PLC0415 - heavy: not for --help
     from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
 
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     orders = int(args.orders) if args.orders.isdigit() else args.orders
     template = args.template.replace("\\n", "\n") if args.template else None  # "\n" typed in a shell
     options = dict(fmt=args.format, labels=args.labels, template=template, seed=seed_of(args))
+    if several(args):
+        return run_models(args, items, orders, options)
     if args.ray:  # the cyclic shifts, when scored for circular accuracy, are a run of their own inside the folder
         def score(chosen, *, sub: str | None = None):
             folder = run_folder(args.out)[0] / sub if sub else None
@@ -128,6 +131,15 @@ def run(args: argparse.Namespace) -> int:
 def report(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> int:
     """Summarise the rows (and ``cyclic``, the k cyclic shifts scored for circular accuracy when the
     orders lack them), write ``--summary`` and print the table (also ``lm-explorer summarize``)."""
+    summary = summary_of(frame, args, model, cyclic=cyclic)
+    path = write_json(summary, args.summary)
+    show(summary, frame, args)
+    print(f"wrote {path}")
+    return 0
+
+
+def summary_of(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> dict:
+    """The summary JSON of one model's rows (the same in a single-model run and in ``by_model``)."""
     from explorer.metrics.permutation_summary import summarize_permutation  # noqa: PLC0415
 
     options = dict(by=getattr(args, "by", None) or [], n_boot=args.n_boot, seed=seed_of(args))
@@ -135,10 +147,46 @@ def report(frame, args: argparse.Namespace, model: str, *, cyclic=None) -> int:
     if cyclic is not None:
         add_circular_accuracy(summary, summarize_permutation(cyclic, **options))
     summary["model"] = model
-    path = write_json(summary, args.summary)
-    print(f"model {model}, format {frame['format'].iloc[0]}, orders {args.orders}")
+    return summary
+
+
+def show(summary: dict, frame, args: argparse.Namespace) -> None:
+    print(f"model {summary['model']}, format {frame['format'].iloc[0]}, orders {args.orders}")
     print(table(summary))
     if getattr(args, "by", None):
         print(f"\nby {', '.join(args.by)}:\n{groups_text(summary)}")
-    print(f"wrote {path}")
+
+
+COMPARED = ["accuracy", "order_avg_accuracy", "a_bias", "rstd", "consistency"]
+
+
+def run_models(args: argparse.Namespace, items: list, orders, options: dict) -> int:
+    """Every ``--model`` on the same items and orders: rows with a ``model`` column, ``by_model`` summaries
+    (each the single-model command's) and ``compare`` (paired differences against the first model)."""
+    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.metrics.compare import compare_permutation  # noqa: PLC0415
+    from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
+
+    needs_cyclic = any(i.answer is not None for i in items) and lacks_cyclic_shifts(items, orders, seed=seed_of(args))
+
+    def score(model):
+        run = lambda chosen, what: permutation_probe(model, items, orders=chosen, **options,  # noqa: E731
+                                                     batch_size=args.batch_size, cache=cache_arg(args),
+                                                     progress=tqdm_progress(what))
+        return run(orders, "permutations"), (run("cyclic", CYCLIC) if needs_cyclic else None)
+
+    scored = each_model(args, score)
+    frames = {name: rows for name, (rows, _) in scored.items()}
+    print(f"wrote {write_rows(stacked(frames), args)}")
+    blocks = {name: summary_of(rows, args, name, cyclic=cyclic) for name, (rows, cyclic) in scored.items()}
+    compare = compare_permutation(frames, n_boot=args.n_boot, seed=seed_of(args))
+    for name, block in blocks.items():
+        show(block, frames[name], args)
+        print()
+    for pair in compare["pairs"]:
+        for k, diffs in pair["by_k"].items():
+            print(differences_text(diffs, COMPARED, title=f"{pair['model']} minus {pair['minus']}, "
+                                   f"k={k} ({diffs['n_items']} items, 95% paired interval)"))
+    print(f"wrote {write_comparison(blocks, compare, args.summary)}")
     return 0
