@@ -35,3 +35,20 @@ def test_permutation_of_two_bundled_models_equals_their_single_runs(tmp_path):
         assert lo <= hi
     rows = pd.read_csv(tmp_path / "both.csv")
     assert rows.groupby(C.MODEL).size().tolist() == [6 * 24 * 4, 6 * 24 * 4]
+
+
+def test_the_compare_notebook_pairs_the_two_bundled_models():
+    from tests.nbrun import run_notebook
+
+    nb = run_notebook("notebooks/compare.ipynb", timeout=900)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    text = "".join(o.get("text", "") for c in code for o in c.outputs)
+    assert "gemma-3-270m minus smollm2 (8 items x 24 orders)" in text
+    for metric in ("accuracy", "order_avg_accuracy", "a_bias", "rstd", "consistency"):
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(metric + " "))
+        lo, hi = (float(v) for v in line.split("[")[1].split("]")[0].split(","))
+        assert lo <= hi and ("beyond noise" in line) == (lo > 0 or hi < 0), line
+    assert "minus smollm2, ece" in text and "minus smollm2, brier" in text
+    bars = [o for c in code for o in c.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert bars and len(bars[0]["data"]["application/vnd.plotly.v1+json"]["data"]) == 2  # one bar trace per model
