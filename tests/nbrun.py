@@ -18,3 +18,10 @@ def run_notebook(path: str | Path, *, timeout: int = 600, append: tuple[str, ...
     nb.cells += [nbformat.v4.new_code_cell(code) for code in append]
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
+
+
+def printed(nb: nbformat.NotebookNode) -> str:
+    """What an executed notebook's code cells wrote, joined; fails if any cell ended in an error."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    return "".join(o.get("text", "") for c in code for o in c.outputs)

@@ -14,8 +14,6 @@ from explorer.cli.common import load_model, model_options, write_json
 from explorer.errors import ExplorerError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from explorer.models.handle import LoadedModel
 
 
@@ -41,15 +39,6 @@ def each_model(args: argparse.Namespace, compute: Callable[[LoadedModel], Any]) 
         del model
         gc.collect()
     return out
-
-
-def stacked(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """The models' rows in one frame, a ``model`` column first."""
-    import pandas as pd  # noqa: PLC0415
-
-    from explorer.probes.models import with_model  # noqa: PLC0415
-
-    return pd.concat([with_model(f, name) for name, f in frames.items()], ignore_index=True)
 
 
 def write_comparison(blocks: Mapping[str, dict], compare: dict, path: str) -> str:

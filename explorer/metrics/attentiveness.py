@@ -108,6 +108,23 @@ MEANS = {"pma_mean": C.PMA, "accuracy": C.CORRECT, "accuracy_pmi": C.CORRECT_PMI
          "accuracy_norm": C.CORRECT_NORM, "resolved_share": C.RESOLVED, "invalid_share": C.GREEDY_INVALID}
 
 
+def with_greedy_invalid(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``greedy_invalid`` (not ``greedy_valid``), the column ``invalid_share`` averages."""
+    return rows.assign(**{C.GREEDY_INVALID: ~rows[C.GREEDY_VALID].astype(bool)})
+
+
+def item_means(rows: pd.DataFrame, *, sort: bool = False) -> pd.DataFrame:
+    """Each item's :data:`MEANS` columns averaged over its rows (seeds), indexed by item id (given
+    :func:`with_greedy_invalid` rows); ``sort``: items in id order, else as they first appear."""
+    cols = list(MEANS.values())
+    return rows[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=sort).mean()
+
+
+def mean_or_nan(values: np.ndarray) -> float:
+    """The mean of the defined values (NaN: no gold, say), NaN when none is defined, without a warning."""
+    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+
+
 def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boot: int = 1000, level: float = 0.95,
                             seed: int = 0) -> pd.DataFrame:
     """One row per format x shots (x each group of ``by``, e.g. ``["subject"]``, any metadata column):
@@ -126,19 +143,17 @@ def summarize_attentiveness(rows: pd.DataFrame, *, by: Sequence[str] = (), n_boo
     if missing:
         raise KeyError(f"cannot group by {missing}: no such column(s); the metadata columns are "
                        f"{C.metadata_columns(rows)}")
-    frame = rows.copy()
-    frame[C.GREEDY_INVALID] = ~frame[C.GREEDY_VALID].astype(bool)
+    frame = with_greedy_invalid(rows)
     out = []
     for key, g in frame.groupby([C.FORMAT, C.SHOTS, *by], sort=False, dropna=False):
         fmt, shots, *groups = key
-        cols = list(MEANS.values())
-        per_item = g[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=False).mean()
+        per_item = item_means(g)
         rec: dict[str, object] = {C.FORMAT: fmt, C.SHOTS: int(shots),
                                   **{c: (None if pd.isna(v) else v) for c, v in zip(by, groups)},
                                   "n_items": len(per_item), "n_rows": len(g)}
         for name, col in MEANS.items():
             vals = per_item[col].to_numpy()
-            rec[name] = float(np.nanmean(vals)) if np.any(~np.isnan(vals)) else float("nan")
+            rec[name] = mean_or_nan(vals)
             rec[f"{name}_lo"], rec[f"{name}_hi"] = bootstrap_ci(vals, n_boot=n_boot, level=level, seed=seed,
                                                                 warn=False)
         rec["pma_accuracy_corr"] = pearson(per_item[C.PMA], per_item[C.CORRECT])

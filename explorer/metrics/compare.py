@@ -17,6 +17,7 @@ import pandas as pd
 from explorer import columns as C
 from explorer.errors import ExplorerError
 from explorer.metrics.attentiveness import MEANS as ATTENTIVENESS_MEANS
+from explorer.metrics.attentiveness import item_means, mean_or_nan, with_greedy_invalid
 from explorer.metrics.permutation import a_bias, accuracy, consistency, order_avg_accuracy, rstd
 from explorer.metrics.permutation_arrays import PermutationArrays, permutation_arrays
 from explorer.metrics.permutation_summary import split_by_k
@@ -100,37 +101,25 @@ def compare_permutation(frames: Mapping[str, pd.DataFrame], *, n_boot: int = 100
     return {**_pairs(frames, one), "n_boot": n_boot, "level": 0.95}
 
 
-def _per_item(rows: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """Each item's values averaged over seeds, as :func:`summarize_attentiveness` does."""
-    return rows[[C.ITEM_ID, *cols]].astype({c: "float64" for c in cols}).groupby(C.ITEM_ID, sort=True).mean()
-
-
-def _nanmean(values: np.ndarray) -> float:
-    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
-
-
 def compare_attentiveness(frames: Mapping[str, pd.DataFrame], *, n_boot: int = 1000, seed: int = 0) -> dict:
     """Paired differences of mean PMA, accuracy, SFC-resolved share and invalid-greedy share, each model
     minus the first, per format x shots cell (``cells``). ``frames``: each model's attentiveness rows."""
     names = {m: ATTENTIVENESS_MEANS[m] for m in ATTENTIVENESS_METRICS}
 
-    def prepared(rows: pd.DataFrame) -> pd.DataFrame:
-        return rows.assign(**{C.GREEDY_INVALID: ~rows[C.GREEDY_VALID].astype(bool)})
-
     def one(ref_rows: pd.DataFrame, rows: pd.DataFrame) -> dict:
-        ref_rows, rows = prepared(ref_rows), prepared(rows)
+        ref_rows, rows = with_greedy_invalid(ref_rows), with_greedy_invalid(rows)
         theirs = {key: g for key, g in rows.groupby([C.FORMAT, C.SHOTS], sort=False)}
         cells = []
         for (fmt, shots), g in ref_rows.groupby([C.FORMAT, C.SHOTS], sort=False):
             if (fmt, shots) not in theirs:
                 raise ExplorerError(f"format {fmt!r} with {shots} shots is scored for one model only: a paired "
                                     "comparison needs the same formats and shots for every model")
-            a, b = _per_item(g, list(names.values())), _per_item(theirs[(fmt, shots)], list(names.values()))
+            a, b = item_means(g, sort=True), item_means(theirs[(fmt, shots)], sort=True)
             _same_items(list(a.index), list(b.index), "items")
             cell = {C.FORMAT: fmt, C.SHOTS: int(shots), "n_items": len(a)}
             for name, col in names.items():
                 x, y = a[col].to_numpy(), b[col].to_numpy()
-                cell[name] = paired_difference(lambda i, v=x: _nanmean(v[i]), lambda i, v=y: _nanmean(v[i]), len(a),
+                cell[name] = paired_difference(lambda i, v=x: mean_or_nan(v[i]), lambda i, v=y: mean_or_nan(v[i]), len(a),
                                                n_boot=n_boot, seed=seed)
             cells.append(cell)
         return {"cells": cells}

@@ -10,7 +10,7 @@ and :mod:`explorer.metrics.compare` can take paired differences. Models run one 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import pandas as pd
@@ -50,16 +50,19 @@ def across_models(probe: Probe) -> Probe:
         if isinstance(model, LoadedModel):
             return probe(model, *args, **kwargs)
         models = list(model)
-        names = model_names(models)
-        frames = [with_model(probe(m, *args, **kwargs), name) for m, name in zip(models, names)]
-        return pd.concat(frames, ignore_index=True)
+        return stacked({name: probe(m, *args, **kwargs) for m, name in zip(models, model_names(models))})
 
     return run  # type: ignore[return-value]
 
 
+def stacked(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each model's frame (keyed by its name) in one frame, a ``model`` column first: :func:`by_model` inverted."""
+    return pd.concat([with_model(f, name) for name, f in frames.items()], ignore_index=True)
+
+
 def by_model(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each model's rows of a several-model frame, without the ``model`` column (as a single run gives
-    them), in the order the models were given; a frame without the column is one unnamed model."""
+    them), in the order the models were given; a clear error for a frame without the column."""
     if C.MODEL not in frame:
         raise ExplorerError("the frame has no 'model' column: give the frame of a probe run on a list of models")
     return {str(name): rows.drop(columns=C.MODEL).reset_index(drop=True)

@@ -101,8 +101,9 @@ def run_models(args: argparse.Namespace, scored: list, options: dict, demonstrat
     """Every ``--model`` on the same items, formats, shots and demonstrations: rows with a ``model`` column,
     ``by_model`` summaries (each the single-model command's) and ``compare`` (paired differences, per
     format x shots, against the first model)."""
-    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
     from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
     from explorer.metrics.compare import ATTENTIVENESS_METRICS, compare_attentiveness  # noqa: PLC0415
     from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
 

@@ -149,7 +149,8 @@ def run_models(args: argparse.Namespace, items: list) -> int:
     """Every ``--model`` on the same items: bins with a ``model`` column in ``--out``, ``by_model`` summaries
     (each the single-model command's) and ``compare`` (paired differences of accuracy, ECE and Brier,
     as scored, against the first model)."""
-    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
     from explorer.metrics.compare import compare_predictions  # noqa: PLC0415
     from explorer.probes.calibration import recalibrated  # noqa: PLC0415
     from explorer.probes.choices import score_choices  # noqa: PLC0415

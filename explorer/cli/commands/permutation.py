@@ -163,8 +163,9 @@ COMPARED = ["accuracy", "order_avg_accuracy", "a_bias", "rstd", "consistency"]
 def run_models(args: argparse.Namespace, items: list, orders, options: dict) -> int:
     """Every ``--model`` on the same items and orders: rows with a ``model`` column, ``by_model`` summaries
     (each the single-model command's) and ``compare`` (paired differences against the first model)."""
-    from explorer.cli.models import differences_text, each_model, stacked, write_comparison  # noqa: PLC0415
+    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
     from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
     from explorer.metrics.compare import compare_permutation  # noqa: PLC0415
     from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
 
