@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.servers import free_port, isolated_env, local_page, server  # noqa: E402
 
 TARGETS = {"page_to_frame_s": 3.0, "page_to_interactive_s": 5.0, "cached_control_to_plot_s": 0.3}
-FRAME = ("() => !!document.querySelector('.lmx-data') && !!document.querySelector('.widget-progress')"
-         " && [...document.querySelectorAll('.lm-TabBar-tab, .p-TabBar-tab')].length >= 5")
+FRAME = ("() => !!document.querySelector('.lmx-data') && !!(document.querySelector('.lmx-message') || {}).innerText"
+         " && [...document.querySelectorAll('.lm-TabBar-tab, .p-TabBar-tab')].length >= 5")  # the line says what runs
 FIRST_PLOT = "() => { const d = document.querySelector('.js-plotly-plot'); return d ? JSON.stringify(d.data) : ''; }"
 FULL = ("() => { const d = document.querySelector('.js-plotly-plot');"
         " return !!d && (d.data || []).some(t => (t.y || []).length === 12); }")

@@ -25,6 +25,7 @@ from explorer.models.registry import ModelRegistry
 from explorer.serve import Policy, current_policy
 from widgets._runner import Job, Runner
 from widgets._setup import Setup
+from widgets._shown import Shown
 from widgets._state import SharedState
 from widgets._text import esc, one_line
 from widgets.data_panel import DataPanel
@@ -34,6 +35,9 @@ from widgets.run_view import RunView
 
 if TYPE_CHECKING:
     from explorer.models.handle import LoadedModel
+
+
+SHOWN_TIMEOUT_S = 10.0  # a page that has not shown the frame by then gets its model loading anyway
 
 
 class Dashboard:
@@ -69,7 +73,13 @@ class Dashboard:
         self._given: dict[str, tuple] = {}  # view key -> (model, items, setup) it was last configured with
         self._built = threading.Event()
         self.data.widget.add_class("lmx-data")
-        waiting = [W.VBox([W.HTML(f"<i>preparing the {esc(v.title)} view…</i>")]) for v in VIEWS]
+        # the frame is on the page once the open tab's placeholder is drawn: the tab bar is drawn with it
+        self.shown = Shown()  # served: the views and the model follow it
+        self.shown.then(self._release)
+        self._released = False  # frame_first: whether the views may go into their tabs yet
+        self._opened = {VIEWS[0].key}  # the tabs opened so far
+        waiting = [W.VBox([W.HTML(f"<i>preparing the {esc(v.title)} view…</i>"), *([self.shown] if n == 0 else [])])
+                   for n, v in enumerate(VIEWS)]
         self.tabs = W.Tab(children=waiting, titles=[v.title for v in VIEWS], selected_index=0)
         self.tabs.observe(lambda _: self._show_tab(), "selected_index")
         title = W.HTML("<h2 style='margin:4px 0'>lm-explorer</h2>"
@@ -78,10 +88,12 @@ class Dashboard:
         self.runs = RunView(run or "", state=self.state, policy=self.policy)  # a finished run's scores, no model
         runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
                            selected_index=0 if run else None)
+        self._boxes: dict[str, tuple[W.Widget, ...]] = {}  # view key -> its tab's content, once built
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget],
                                             layout=W.Layout(flex_flow="row wrap")), self.message,
                               self.data.widget, self.tabs, runs], layout=W.Layout(width="100%"))
-        loop = _kernel_loop() if (frame_first if frame_first is not None else self.policy.served) else None
+        loop = self._loop = _kernel_loop() if (frame_first if frame_first is not None else self.policy.served) else None
+        self.frame_first = loop is not None  # in a kernel, served (or asked): the frame reaches the page first
         if loop is None:
             for v in VIEWS:
                 self._build_view(v)
@@ -108,31 +120,51 @@ class Dashboard:
         widget = self.views[v.key] = v.build(self.state)
         widget.token_budget = self.policy.token_budget
         widget.note.value = "<i>waiting for the model and the data…</i>"
-        box = W.VBox([export_bar(v, widget), widget.widget])
-        box.add_class(f"lmx-view-{v.key}")  # for styling and the browser test
-        children = list(self.tabs.children)
-        children[VIEWS.index(v)] = box
-        self.tabs.children = children
+        self._boxes[v.key] = (export_bar(v, widget), widget.widget)
+        self._attach()
+
+    def _attach(self) -> None:
+        """Put the built views in their tabs. With ``frame_first`` only once the page shows the frame
+        (:meth:`_release`), and only the tabs opened so far: a page drawing a few hundred widgets and a dozen plots
+        at once would show its frame, or answer a click, seconds later; each other tab's view is drawn when opened."""
+        if self.frame_first and not self._released:
+            return
+        for key, content in self._boxes.items():  # into each tab's own box: the tab bar is not drawn again
+            page = self.tabs.children[[v.key for v in VIEWS].index(key)]
+            if (not self.frame_first or key in self._opened) and page.children != content:
+                page.children = content
+                page.add_class(f"lmx-view-{key}")  # for styling and the browser test
+
+    def _release(self) -> None:
+        """The frame is on the page (or no page said so in time): the views may follow."""
+        self._released = True
+        self._attach()
 
     def _views_built(self) -> None:
         self._built.set()
         self._show_tab()
 
     def start(self) -> None:
-        """Load the model named in the box: now, or in a kernel Voila pre-heated (a spare waiting for a page),
-        once a page has taken it, so a spare holds the frame but no model."""
-        if os.environ.get("VOILA_PREHEAT") != "True":
+        """Load the model named in the box: now in a notebook; served (``frame_first``), once the page shows
+        the frame (:class:`~widgets._shown.Shown`, at most ``SHOWN_TIMEOUT_S`` later), so the page's request for
+        the widgets' state is not kept waiting behind torch's import; in a kernel Voila pre-heated (a spare
+        waiting for a page) only once a page has taken it, so a spare holds the frame but no model."""
+        preheated = os.environ.get("VOILA_PREHEAT") == "True"
+        if not (preheated or self.frame_first):
             self.load()
             return
         self.show_message("waiting for the page…")
 
-        def when_taken() -> None:
-            from voila.utils import wait_for_request  # noqa: PLC0415 - only pre-heated Voila kernels get here
+        def when_shown() -> None:
+            if preheated:
+                from voila.utils import wait_for_request  # noqa: PLC0415 - only pre-heated Voila kernels get here
 
-            wait_for_request()
+                wait_for_request()
+            if not self.shown.wait(SHOWN_TIMEOUT_S) and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._release)
             self.load()
 
-        threading.Thread(target=when_taken, daemon=True, name="lm-explorer-page").start()
+        threading.Thread(target=when_shown, daemon=True, name="lm-explorer-page").start()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display  # noqa: PLC0415
@@ -214,6 +246,9 @@ class Dashboard:
         """Size the open tab's figures to the page, and hand it the current model and items if it does not
         have them yet."""
         view = VIEWS[self.tabs.selected_index or 0]
+        if view.key not in self._opened:
+            self._opened.add(view.key)
+            self._attach()
         if view.key not in self.views:
             return  # being built: _views_built calls again
         self.views[view.key].fit()

@@ -31,8 +31,11 @@ class View:
 
     def prepare(self) -> None:
         """Import the view's module (plotly's widget and the metrics it draws), creating no widget: safe off
-        the kernel's main thread, so the widgets can then be built on it quickly."""
+        the kernel's main thread, so the widgets can then be built on it quickly. ``go.FigureWidget`` is one of
+        plotly's lazy names: its first use imports plotly's renderers, nbformat and jsonschema (1.6 s, most of it
+        compiling a URI grammar), so it is touched here rather than by the first figure built."""
         importlib.import_module(f"widgets.{self.key}")
+        _ = go.FigureWidget
 
 
 def _attentiveness(state: SharedState) -> Any:

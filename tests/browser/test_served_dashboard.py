@@ -173,7 +173,7 @@ def frame_on_screen(page, port: int) -> float:
     page.goto(f"http://127.0.0.1:{port}/", timeout=180_000, wait_until="commit")
     page.locator(".lmx-data").first.wait_for(timeout=180_000)
     page.get_by_role("tab", name="Chain").wait_for(timeout=180_000)
-    page.locator(".lmx-message, .widget-progress").first.wait_for(timeout=180_000)
+    page.locator(".lmx-message").first.wait_for(timeout=180_000)  # the progress line: what the kernel is doing
     return time.monotonic() - opened
 
 

@@ -265,7 +265,11 @@ def test_the_demo_serves_offline_without_tracebacks_and_is_opened_by_flags(tmp_p
 
     cmd = voila_command(DASHBOARD, 8866)
     assert "--show_tracebacks=False" in cmd and "--show_tracebacks=True" not in cmd
-    assert "--preheat_kernel=False" in voila_command(DASHBOARD, 8866, spare=False)
+    fresh = voila_command(DASHBOARD, 8866, spare=False)
+    assert "--preheat_kernel=False" in fresh and "--VoilaConfiguration.progressive_rendering=True" in fresh
+    allowed = {a.split("=", 1)[1] for a in cmd if a.startswith("--VoilaConfiguration.extension_allowlist=")}
+    assert allowed == {"@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget"}
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in cmd  # Voila needs both lists set
     env = voila_env({}, 8866)
     assert env["HF_HUB_OFFLINE"] == "1" and env["MALLOC_ARENA_MAX"] == "2"
     assert Policy.from_json(env["LM_EXPLORER_POLICY"]) == served()

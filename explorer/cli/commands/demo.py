@@ -57,18 +57,27 @@ def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
     when a page opens and loads the model only once a page takes it (a spare holds no model, so a 2 GB
     machine holds it beside the page's kernel), replaced ``REFILL_DELAY_S`` after a page takes it (not while
     that page's first work runs); a kernel whose page is gone (no connection) and that has been idle
-    ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``.
+    ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``; the page loads only the front-end
+    extensions the dashboard uses (``EXTENSIONS``), not jupyterlab-plotly's second copy of plotly.js.
     Run it with :func:`voila_env`."""
     pool = (["--preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1",
-             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}"] if spare else ["--preheat_kernel=False"])
+             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}"] if spare else
+            # no spare: the page's scripts load while its kernel starts, rather than after it ran the notebook
+            ["--preheat_kernel=False", "--VoilaConfiguration.progressive_rendering=True"])
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
             "--show_tracebacks=False", "--template=lmx", *pool,
+            *(f"--VoilaConfiguration.extension_allowlist={x}" for x in EXTENSIONS),  # Voila needs both lists or neither
+            *(f"--VoilaConfiguration.extension_denylist={x}" for x in UNUSED_EXTENSIONS),
             f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
             f"--MappingKernelManager.cull_interval={cull_interval_s}",
             "--MappingKernelManager.cull_connected=False"]
 
 
 PLOTLY_BUNDLE = "plotly-widgetbundle.js"
+# the page's front-end extensions: the widgets and anywidget (plotly's FigureWidget); not jupyterlab-plotly's
+# 4.8 MB renderer of plotly outputs (the dashboard shows none) nor the lab's preview and pygments styles
+EXTENSIONS = ["@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget"]
+UNUSED_EXTENSIONS = ["jupyterlab-plotly", "jupyterlab_pygments"]
 
 
 def template_root() -> Path:
