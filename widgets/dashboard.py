@@ -12,6 +12,7 @@ in the Heads tab applies to the others when its switch is on, and each of them s
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from widgets.data_panel import DataPanel
 from widgets.export import export_bar
 from widgets.registry import VIEWS, View
 from widgets.run_view import RunView
+from widgets.side_by_side import MAX_MODELS, Compared, header_html, linked_state, model_list, panel
 
 if TYPE_CHECKING:
     from explorer.models.handle import LoadedModel
@@ -88,9 +90,19 @@ class Dashboard:
         self.runs = RunView(run or "", state=self.state, policy=self.policy)  # a finished run's scores, no model
         runs = W.Accordion(children=[self.runs.widget], titles=["Open a finished run (no model needed)"],
                            selected_index=0 if run else None)
-        self._boxes: dict[str, tuple[W.Widget, ...]] = {}  # view key -> its tab's content, once built
+        self._boxes: dict[str, W.HBox] = {}  # view key -> its tab's content (a row of panels, one per model), once built
+        self.compared: dict[str, Compared] = {}  # models shown beside the one in use, by name (widgets.side_by_side)
+        self.compare_name = W.Combobox(value="", options=self.policy.model_choices(), description="compare with",
+                                       placeholder="another model, shown beside", ensure_option=False,
+                                       style={"description_width": "initial"})
+        self.compare_button = W.Button(description="Add model", layout=W.Layout(width="auto"))
+        self.compare_button.on_click(lambda _: self.add_model())
+        self.model_row = W.HBox([], layout=W.Layout(flex_flow="row wrap"))
+        comparing = self.policy.max_models is None or self.policy.max_models > 1  # served: one model in memory
+        self.compare_row = W.HBox([self.compare_name, self.compare_button, self.model_row],
+                                  layout=W.Layout(flex_flow="row wrap", display=None if comparing else "none"))
         self.widget = W.VBox([title, W.HBox([self.model_name, self.load_button, self.runner.widget],
-                                            layout=W.Layout(flex_flow="row wrap")), self.message,
+                                            layout=W.Layout(flex_flow="row wrap")), self.compare_row, self.message,
                               self.data.widget, self.tabs, runs], layout=W.Layout(width="100%"))
         loop = self._loop = _kernel_loop() if (frame_first if frame_first is not None else self.policy.served) else None
         self.frame_first = loop is not None  # in a kernel, served (or asked): the frame reaches the page first
@@ -120,7 +132,9 @@ class Dashboard:
         widget = self.views[v.key] = v.build(self.state)
         widget.token_budget = self.policy.token_budget
         widget.note.value = "<i>waiting for the model and the data…</i>"
-        self._boxes[v.key] = (export_bar(v, widget), widget.widget)
+        first = panel("", 0, (export_bar(v, widget), widget.widget))
+        first.children[0].layout.display = "none"  # the model's header: shown once another model is beside it
+        self._boxes[v.key] = W.HBox([first], layout=W.Layout(width="100%", align_items="flex-start"))
         self._attach()
 
     def _attach(self) -> None:
@@ -129,11 +143,32 @@ class Dashboard:
         at once would show its frame, or answer a click, seconds later; each other tab's view is drawn when opened."""
         if self.frame_first and not self._released:
             return
-        for key, content in self._boxes.items():  # into each tab's own box: the tab bar is not drawn again
+        for key, row in self._boxes.items():  # into each tab's own box: the tab bar is not drawn again
             page = self.tabs.children[[v.key for v in VIEWS].index(key)]
-            if (not self.frame_first or key in self._opened) and page.children != content:
-                page.children = content
+            if not self.frame_first or key in self._opened:
+                if page.children != (row,):
+                    page.children = (row,)
                 page.add_class(f"lmx-view-{key}")  # for styling and the browser test
+                self._fill_row(key)
+
+    def _fill_row(self, key: str) -> None:
+        """A tab's row: the model in use, then a panel per compared model (built when the tab is first opened
+        with it). Panels are only ever added to the row, and a removed model's hidden: the page then never
+        draws a figure again (plotly's widget leaves a redrawn figure's old view listening to its model)."""
+        row = self._boxes[key]
+        first = row.children[0]
+        first.children[0].value = header_html(self.model.name if self.model is not None else "", 0)
+        first.children[0].layout.display = None if self.compared else "none"
+        if key not in self._opened:
+            return
+        v = next(v for v in VIEWS if v.key == key)
+        for c in self.compared.values():
+            if key not in c.panels:
+                c.views[key] = widget = v.build(c.state)
+                widget.token_budget = self.policy.token_budget
+                widget.note.value = "<i>waiting for the model and the data…</i>"
+                c.panels[key] = panel(c.model.name, c.slot, (export_bar(v, widget), widget.widget))
+                row.children = (*row.children, c.panels[key])
 
     def _release(self) -> None:
         """The frame is on the page (or no page said so in time): the views may follow."""
@@ -227,6 +262,8 @@ class Dashboard:
         info = model.info()
         self.show_message(f"{info['name']}: {info['architecture']}, {info['parameters']:,} parameters, "
                           f"{info['layers']} layers x {info['heads']} heads")
+        if self.compared:
+            self._models_changed()  # the first panel is this model's now
         if not self.data.items:
             self.data.load_builtin()  # calls _items_changed
         else:
@@ -258,6 +295,78 @@ class Dashboard:
         if self._given.get(view.key) != given:
             self._given[view.key] = given
             self.views[view.key].configure(self.model, list(self.data.items), given[2])
+        for c in self.compared.values():
+            widget = c.views.get(view.key)
+            if widget is None:
+                continue
+            widget.fit()
+            theirs = (c.model, tuple(self.data.items), self.data.setup(c.setup_spec))
+            if c.given.get(view.key) != theirs:
+                c.given[view.key] = theirs
+                widget.configure(c.model, list(self.data.items), theirs[2])
+
+    # --- models side by side ----------------------------------------------------------------------
+    def add_model(self, name: str | None = None) -> Job | None:
+        """Load the model named in the compare box (or ``name``) and show it beside the one in use in every
+        tab, up to three models; off the message loop, cancellable like a load."""
+        typed = (name if name is not None else self.compare_name.value).strip()
+        try:
+            if self.policy.max_models is not None and self.policy.max_models < 2:
+                raise ExplorerError("this dashboard holds one model at a time (served within its memory)")
+            if not typed:
+                raise ExplorerError("name a model to compare with in the box")
+            if self.model is None:
+                raise ExplorerError("load the first model before comparing another with it")
+            if len(self.compared) + 1 >= MAX_MODELS:
+                raise ExplorerError(f"at most {MAX_MODELS} models side by side. Fix: remove one from the list first")
+            spec = self.policy.check_model(typed)
+        except ExplorerError as e:
+            self.show_error(str(e))
+            return None
+        self.show_message(f"loading {spec} to compare…")
+
+        def work(job: Job) -> LoadedModel:
+            job.progress(0, 1)
+            model = self.models.load(spec, cancel=job.cancelled)
+            job.progress(1, 1)
+            return model
+
+        return self.runner.start(work, on_result=lambda m: self._compared_loaded(spec, m),
+                                 on_error=lambda e: self.show_error(f"could not load model {typed!r}: {e}"),
+                                 on_cancel=lambda: self.show_message(f"cancelled loading {spec}"))
+
+    def _compared_loaded(self, spec: str, model: LoadedModel) -> None:
+        if model.name in self.compared or (self.model is not None and model.name == self.model.name):
+            self.show_error(f"{model.name} is already shown")
+            return
+        state, link = linked_state(self.state)
+        taken = {c.slot for c in self.compared.values()}
+        slot = min(n for n in range(1, MAX_MODELS) if n not in taken)  # its colour, kept while it is shown
+        self.compared[model.name] = Compared(spec=spec, model=model, state=state, slot=slot, link=link)
+        self.show_message(f"comparing {', '.join([self.model.name, *self.compared])}" if self.model else "")
+        self._models_changed()
+
+    def remove_model(self, name: str) -> None:
+        """Stop showing ``name`` beside the model in use and let its copy go."""
+        c = self.compared.pop(name, None)
+        if c is None:
+            return
+        c.release()
+        self.models.unload(c.spec)
+        self._models_changed()
+        gc.collect()
+
+    def _models_changed(self) -> None:
+        names = [(self.model.name if self.model is not None else "model", 0, False)]
+        names += [(n, c.slot, True) for n, c in self.compared.items()]
+        old = self.model_row.children
+        self.model_row.children = model_list(names, self.remove_model) if self.compared else []
+        for row in old:  # the previous list's tags and buttons
+            for part in getattr(row, "children", ()):
+                part.close()
+            row.close()
+        self._attach()
+        self._show_tab()
 
     def build(self, view: View) -> Any:
         """The view's widget, handed the current model and items (for tests and scripts)."""

@@ -31,6 +31,7 @@ from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
+from explorer.probes.models import across_models
 from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
@@ -162,10 +163,13 @@ def attribute(model: LoadedModel, prompts: Sequence[str], targets: np.ndarray, f
     return Attribution(heads.cpu(), logit_diff.cpu(), direction, scale, cap)
 
 
+@across_models
 def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, batch_size: int = 16,
                      token_budget: int = TOKEN_BUDGET, progress: ProgressFn | None = None,
                      cancel: CancelToken | None = None) -> pd.DataFrame:
     """Tidy frame (``HEAD_ATTRIBUTION_COLUMNS``): one row per prompt x layer x head, in the records' order.
+    Given a list of models, each model's rows (its own layers x heads: the maps may differ in shape) with a
+    ``model`` column first (:func:`~explorer.probes.models.across_models`).
 
     ``attribution`` sums, over heads, with the other components (:func:`logit_diff_components`)
     to ``logit_diff`` (pre-softcap). Positive: the head pushes towards the target. A pass holds at most
@@ -204,10 +208,14 @@ def mean_attribution(frame: pd.DataFrame) -> pd.DataFrame:
     >>> m = mean_attribution(f)
     >>> m["attribution"].tolist(), m["n_prompts"].tolist()
     ([2.0, -1.0], [2, 2])
+
+    A frame of several models (a ``model`` column) gives one map per model, each of its own shape, the
+    ``model`` column first, the models in their given order (a model's rows come layer by layer, head by head).
     """
-    g = frame.groupby([C.LAYER, C.HEAD], as_index=False).agg(
+    keys = [C.MODEL] if C.MODEL in frame else []
+    g = frame.groupby([*keys, C.LAYER, C.HEAD], as_index=False, sort=not keys).agg(
         **{C.ATTRIBUTION: (C.ATTRIBUTION, "mean"), C.N_PROMPTS: (C.PROMPT_ID, "nunique")})
-    return g[C.MEAN_ATTRIBUTION_COLUMNS]
+    return g[[*keys, *C.MEAN_ATTRIBUTION_COLUMNS]]
 
 
 def top_heads(mean: pd.DataFrame, n: int = 5, *, toward: str = "target") -> list[list]:

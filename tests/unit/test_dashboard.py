@@ -53,13 +53,20 @@ def settle(d, key):
     return widget
 
 
+def tab_parts(d, n: int):
+    """(export bar, view widget) of tab ``n``: its row's first panel (the model in use), under its header."""
+    (row,) = d.tabs.children[n].children
+    _header, bar, widget = row.children[0].children
+    return bar, widget
+
+
 def _download(bar_html: str) -> bytes:
     return base64.b64decode(bar_html.split("base64,")[1].split('"')[0])
 
 
 def test_every_tab_is_there_before_the_model_and_the_first_is_filled(tmp_path):
     d = Dashboard(start=False, n_items=4)
-    assert [d.tabs.children[n].children[1] for n in range(len(VIEWS))] == [d.views[v.key].widget for v in VIEWS]
+    assert [tab_parts(d, n)[1] for n in range(len(VIEWS))] == [d.views[v.key].widget for v in VIEWS]
     assert all("waiting for the model" in w.note.value for w in d.views.values())
     d.load_button  # noqa: B018 - the frame exists with no model yet
     d2 = Dashboard(start=False, n_items=4, model=str(saved_tiny(tmp_path / "t")))
@@ -72,7 +79,7 @@ def test_every_tab_is_there_before_the_model_and_the_first_is_filled(tmp_path):
 
 def test_exports_and_code_record_the_intervention(dash):
     w = settle(dash, "attentiveness")
-    bar = dash.tabs.children[0].children[0]
+    bar = tab_parts(dash, 0)[0]
     buttons = bar.children[0].children
     buttons[0].click()  # CSV
     frame = pd.read_csv(io.BytesIO(_download(buttons[-1].value)), keep_default_na=False)

@@ -31,9 +31,15 @@ def test_shown_runs_its_callbacks_once_and_only_for_its_message():
     assert shown.shown and calls == [1] and shown.wait(0)
 
 
+def view_widgets(page) -> list:
+    """The views' widgets in a tab (its row of model panels: export bar, widget)."""
+    return [p.children[-1] for row in page.children if hasattr(row, "children") for p in row.children
+            if hasattr(p, "children") and p.children]
+
+
 def holds_view(d: Dashboard, key: str) -> bool:
     page = d.tabs.children[[v.key for v in VIEWS].index(key)]
-    return key in d.views and page.children and page.children[-1] is d.views[key].widget
+    return key in d.views and d.views[key].widget in view_widgets(page)
 
 
 async def built(d: Dashboard) -> None:

@@ -108,3 +108,23 @@ def test_doctests():
     from explorer.metrics import compare
 
     assert doctest.testmod(compare).failed == 0
+
+
+def test_head_attribution_gives_one_map_per_model_of_its_own_shape():
+    from explorer.probes.heads import head_attribution, mean_attribution, top_heads
+    from tests.unit.test_head_attribution import RECORDS
+
+    small = dataclasses.replace(tiny_model("llama", seed=0), name="2x4")
+    other = dataclasses.replace(tiny_model("llama", seed=2, num_hidden_layers=3, num_attention_heads=2,
+                                           num_key_value_heads=1), name="3x2")
+    frame = head_attribution([small, other], RECORDS)
+    assert list(frame.columns[:2]) == [C.MODEL, C.PROMPT_ID]
+    for m in (small, other):  # each model's rows are exactly its single run
+        pd.testing.assert_frame_equal(by_model(frame)[m.name], head_attribution(m, RECORDS))
+    maps = mean_attribution(frame)
+    assert list(maps[C.MODEL].unique()) == ["2x4", "3x2"]
+    assert maps.groupby(C.MODEL, sort=False).size().tolist() == [2 * 4, 3 * 2]
+    for name, rows in maps.groupby(C.MODEL, sort=False):  # each map is the single model's map
+        single = mean_attribution(by_model(frame)[name])
+        pd.testing.assert_frame_equal(rows.drop(columns=C.MODEL).reset_index(drop=True), single)
+        assert top_heads(rows.drop(columns=C.MODEL)) == top_heads(single)
