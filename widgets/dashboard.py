@@ -128,10 +128,15 @@ class Dashboard:
                 loop.call_soon_threadsafe(self._build_view, v)
             loop.call_soon_threadsafe(self._views_built)
 
-    def _build_view(self, v: View) -> None:
-        widget = self.views[v.key] = v.build(self.state)
+    def _new_view(self, v: View, state: SharedState) -> Any:
+        """An empty view of ``v`` (the policy's pass budget), waiting for a model and data."""
+        widget = v.build(state)
         widget.token_budget = self.policy.token_budget
         widget.note.value = "<i>waiting for the model and the data…</i>"
+        return widget
+
+    def _build_view(self, v: View) -> None:
+        widget = self.views[v.key] = self._new_view(v, self.state)
         first = panel("", 0, (export_bar(v, widget), widget.widget))
         first.children[0].layout.display = "none"  # the model's header: shown once another model is beside it
         self._boxes[v.key] = W.HBox([first], layout=W.Layout(width="100%", align_items="flex-start"))
@@ -164,9 +169,7 @@ class Dashboard:
         v = next(v for v in VIEWS if v.key == key)
         for c in self.compared.values():
             if key not in c.panels:
-                c.views[key] = widget = v.build(c.state)
-                widget.token_budget = self.policy.token_budget
-                widget.note.value = "<i>waiting for the model and the data…</i>"
+                c.views[key] = widget = self._new_view(v, c.state)
                 c.panels[key] = panel(c.model.name, c.slot, (export_bar(v, widget), widget.widget))
                 row.children = (*row.children, c.panels[key])
 
@@ -291,19 +294,19 @@ class Dashboard:
         self.views[view.key].fit()
         if self.model is None or not self.data.items:
             return
-        given = (self.model, tuple(self.data.items), self.setup())
-        if self._given.get(view.key) != given:
-            self._given[view.key] = given
-            self.views[view.key].configure(self.model, list(self.data.items), given[2])
+        self._hand(self.views[view.key], self._given, view.key, self.model, self.setup())
         for c in self.compared.values():
             widget = c.views.get(view.key)
-            if widget is None:
-                continue
-            widget.fit()
-            theirs = (c.model, tuple(self.data.items), self.data.setup(c.setup_spec))
-            if c.given.get(view.key) != theirs:
-                c.given[view.key] = theirs
-                widget.configure(c.model, list(self.data.items), theirs[2])
+            if widget is not None:
+                widget.fit()
+                self._hand(widget, c.given, view.key, c.model, self.data.setup(c.setup_spec))
+
+    def _hand(self, widget: Any, given: dict[str, tuple], key: str, model: LoadedModel, setup: Setup) -> None:
+        """Configure ``widget`` with ``model`` and the current items unless it already has them (``given``)."""
+        now = (model, tuple(self.data.items), setup)
+        if given.get(key) != now:
+            given[key] = now
+            widget.configure(model, list(self.data.items), setup)
 
     # --- models side by side ----------------------------------------------------------------------
     def add_model(self, name: str | None = None) -> Job | None:
