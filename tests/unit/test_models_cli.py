@@ -79,8 +79,9 @@ def test_a_command_of_one_model_refuses_a_second(cli, capsys):
     assert "--model is given more than once" in capsys.readouterr().err
 
 
-def test_several_models_with_ray_is_a_clear_error(cli, capsys):
+def test_a_model_named_twice_with_ray_is_refused_before_anything_runs(cli, capsys):
     run, tmp_path = cli
-    code = main(["permutation", "--data", str(tmp_path / "items.jsonl"), "--model", "base", "--model", "tuned",
+    code = main(["permutation", "--data", str(tmp_path / "items.jsonl"), "--model", "base", "--model", "base",
                  "--ray", "local", "--out", str(tmp_path / "r"), "--summary", str(tmp_path / "s.json")])
-    assert code == 2 and "several --model with --ray is not supported yet" in capsys.readouterr().err
+    assert code == 2 and "--model 'base' is given twice" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -100,15 +100,27 @@ def summary_of(rows, args: argparse.Namespace, model: str, *, demonstrations: di
 def run_models(args: argparse.Namespace, scored: list, options: dict, demonstrations: dict) -> int:
     """Every ``--model`` on the same items, formats, shots and demonstrations: rows with a ``model`` column,
     ``by_model`` summaries (each the single-model command's) and ``compare`` (paired differences, per
-    format x shots, against the first model)."""
-    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
-    from explorer.cli.scale import write_rows  # noqa: PLC0415
-    from explorer.probes.models import stacked  # noqa: PLC0415
-    from explorer.metrics.compare import ATTENTIVENESS_METRICS, compare_attentiveness  # noqa: PLC0415
+    format x shots, against the first model). With ``--ray``, each model's rows are a run folder of its own
+    (:mod:`explorer.cli.models`)."""
+    from explorer.cli.models import each_model  # noqa: PLC0415
+    from explorer.cli.scale import distributed_rows  # noqa: PLC0415
     from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415
 
     frames = each_model(args, lambda model: attentiveness(model, scored, **options, batch_size=args.batch_size,
-                                                          cache=cache_arg(args), progress=tqdm_progress("attentiveness")))
+                                                          cache=cache_arg(args), progress=tqdm_progress("attentiveness")),
+                        on_ray=lambda model_args, folder: distributed_rows(
+                            model_args, NAME, scored, options, folder=folder, extra={"demonstrations": demonstrations}))
+    return report_models(frames, args, demonstrations=demonstrations)
+
+
+def report_models(frames: dict, args: argparse.Namespace, *, demonstrations: dict) -> int:
+    """``frames``: {model: rows}. Write the stacked rows, the comparison summary and print each model's table
+    and the differences (also ``lm-explorer summarize``)."""
+    from explorer.cli.models import differences_text, write_comparison  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.metrics.compare import ATTENTIVENESS_METRICS, compare_attentiveness  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
+
     print(f"wrote {write_rows(stacked(frames), args)}")
     blocks = {}
     for name, rows in frames.items():

@@ -148,15 +148,28 @@ def show(summary: dict, args: argparse.Namespace) -> None:
 def run_models(args: argparse.Namespace, items: list) -> int:
     """Every ``--model`` on the same items: bins with a ``model`` column in ``--out``, ``by_model`` summaries
     (each the single-model command's) and ``compare`` (paired differences of accuracy, ECE and Brier,
-    as scored, against the first model)."""
-    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
-    from explorer.probes.models import stacked  # noqa: PLC0415
-    from explorer.metrics.compare import compare_predictions  # noqa: PLC0415
-    from explorer.probes.calibration import recalibrated  # noqa: PLC0415
+    as scored, against the first model). With ``--ray``, each model's scored choices are a run folder of
+    its own (:mod:`explorer.cli.models`) and the bins go to ``RUN/bins.csv``."""
+    from explorer.cli.models import each_model  # noqa: PLC0415
+    from explorer.cli.scale import distributed_rows  # noqa: PLC0415
     from explorer.probes.choices import score_choices  # noqa: PLC0415
 
     frames = each_model(args, lambda model: score_choices(model, items, args.format, batch_size=args.batch_size,
-                                                          cache=cache_arg(args), progress=tqdm_progress("scoring")))
+                                                          cache=cache_arg(args), progress=tqdm_progress("scoring")),
+                        on_ray=lambda model_args, folder: distributed_rows(model_args, NAME, items,
+                                                                           {"fmt": args.format}, folder=folder))
+    return report_models(frames, args)
+
+
+def report_models(frames: dict, args: argparse.Namespace) -> int:
+    """``frames``: {model: scored choices}. Write the stacked bins and the comparison summary, print each
+    model's headline and the differences (also ``lm-explorer summarize``)."""
+    from explorer.cli.models import differences_text, write_comparison  # noqa: PLC0415
+    from explorer.cli.scale import run_folder  # noqa: PLC0415
+    from explorer.metrics.compare import compare_predictions  # noqa: PLC0415
+    from explorer.probes.calibration import recalibrated  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
+
     blocks, bins = {}, {}
     for name, frame in frames.items():
         bins[name], blocks[name] = summary_of(frame, args, name)
@@ -166,6 +179,7 @@ def run_models(args: argparse.Namespace, items: list) -> int:
                                   strategy=args.strategy, n_boot=getattr(args, "n_boot", 200), seed=seed_of(args))
     for pair in compare["pairs"]:
         print(differences_text(pair, ["accuracy", "ece", "brier"]))
-    out = write_frame(stacked(bins), args.out)
+    folder, is_folder = run_folder(args.out)
+    out = write_frame(stacked(bins), folder / "bins.csv" if args.ray and is_folder else args.out)
     print(f"wrote {out} and {write_comparison(blocks, compare, args.summary)}")
     return 0

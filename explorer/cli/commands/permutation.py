@@ -162,11 +162,10 @@ COMPARED = ["accuracy", "order_avg_accuracy", "a_bias", "rstd", "consistency"]
 
 def run_models(args: argparse.Namespace, items: list, orders, options: dict) -> int:
     """Every ``--model`` on the same items and orders: rows with a ``model`` column, ``by_model`` summaries
-    (each the single-model command's) and ``compare`` (paired differences against the first model)."""
-    from explorer.cli.models import differences_text, each_model, write_comparison  # noqa: PLC0415
-    from explorer.cli.scale import write_rows  # noqa: PLC0415
-    from explorer.probes.models import stacked  # noqa: PLC0415
-    from explorer.metrics.compare import compare_permutation  # noqa: PLC0415
+    (each the single-model command's) and ``compare`` (paired differences against the first model). With
+    ``--ray``, each model's rows (and cyclic shifts) are a run folder of its own (:mod:`explorer.cli.models`)."""
+    from explorer.cli.models import each_model  # noqa: PLC0415
+    from explorer.cli.scale import distributed_rows  # noqa: PLC0415
     from explorer.probes.permutation import permutation_probe  # noqa: PLC0415
 
     needs_cyclic = any(i.answer is not None for i in items) and lacks_cyclic_shifts(items, orders, seed=seed_of(args))
@@ -177,7 +176,22 @@ def run_models(args: argparse.Namespace, items: list, orders, options: dict) -> 
                                                      progress=tqdm_progress(what))
         return run(orders, "permutations"), (run("cyclic", CYCLIC) if needs_cyclic else None)
 
-    scored = each_model(args, score)
+    def on_ray(model_args, folder):
+        run = lambda chosen, where: distributed_rows(model_args, NAME, items, {**options, "orders": chosen},  # noqa: E731
+                                                     folder=where)
+        return run(orders, folder), (run("cyclic", folder / CYCLIC) if needs_cyclic else None)
+
+    return report_models(each_model(args, score, on_ray=on_ray), args)
+
+
+def report_models(scored: dict, args: argparse.Namespace) -> int:
+    """``scored``: {model: (rows, cyclic rows or None)}. Write the stacked rows, the comparison summary and
+    print each model's table and the differences (also ``lm-explorer summarize``)."""
+    from explorer.cli.models import differences_text, write_comparison  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.metrics.compare import compare_permutation  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
+
     frames = {name: rows for name, (rows, _) in scored.items()}
     print(f"wrote {write_rows(stacked(frames), args)}")
     blocks = {name: summary_of(rows, args, name, cyclic=cyclic) for name, (rows, cyclic) in scored.items()}

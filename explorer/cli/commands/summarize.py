@@ -23,12 +23,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli.scale import model_name  # noqa: PLC0415 - heavy: not for --help
+    from explorer.cli.models import read_models  # noqa: PLC0415 - heavy: not for --help
+    from explorer.cli.scale import model_name  # noqa: PLC0415
     from explorer.distributed.folder import RunFolder  # noqa: PLC0415
 
+    models = read_models(args.run)
+    if models is not None:
+        return summarize_models(args, models)
     folder = RunFolder(args.run)
     if not folder.exists() or folder.manifest().probe == PROBE:  # a run made elsewhere, imported or where it lies
         return summarize_imported(args)
+    manifest = finished(folder)
+    name, extra = manifest.command["name"], manifest.command.get("extra", {})
+    saved = argparse.Namespace(**{**manifest.command["args"], "summary": args.summary, "out": str(folder.path)})
+    if name == "heads":
+        from explorer.cli.scale_heads import summarize_heads  # noqa: PLC0415
+
+        return summarize_heads(Path(folder.path), saved, extra)
+    module = importlib.import_module(f"explorer.cli.commands.{name}")
+    rows = scored(name, folder)
+    if name == "attentiveness":
+        return module.report(rows, saved, model_name(saved), demonstrations=extra["demonstrations"])
+    if name == "permutation":
+        rows, cyclic = rows
+        return module.report(rows, saved, model_name(saved), cyclic=cyclic)
+    return module.report(rows, saved, model_name(saved))
+
+
+def finished(folder):
+    """The manifest of a finished run folder written by a command; else a clear error."""
     manifest = folder.manifest()
     if not manifest.command:
         raise ExplorerError(f"{folder.path} was not written by an lm-explorer command, so its summary options are "
@@ -38,19 +61,43 @@ def run(args: argparse.Namespace) -> int:
         raise ExplorerError(f"{folder.path} is not a finished run: {'; '.join(problems)}. Fix: run the same command "
                             "again into this folder; it computes only what is missing (and sets aside damaged or "
                             "repeated parts)")
-    name, extra = manifest.command["name"], manifest.command.get("extra", {})
-    saved = argparse.Namespace(**{**manifest.command["args"], "summary": args.summary, "out": str(folder.path)})
-    if name == "heads":
-        from explorer.cli.scale_heads import summarize_heads  # noqa: PLC0415
+    return manifest
 
-        return summarize_heads(Path(folder.path), saved, extra)
-    module = importlib.import_module(f"explorer.cli.commands.{name}")
+
+def scored(command: str, folder):
+    """What the command's report takes from one model's folder: its rows, and for permutation (rows, the
+    cyclic shifts' rows or None)."""
+    from explorer.cli.commands.permutation import CYCLIC  # noqa: PLC0415
+    from explorer.distributed.folder import RunFolder  # noqa: PLC0415
+
     rows = folder.rows()
+    if command != "permutation":
+        return rows
+    cyclic = RunFolder(Path(folder.path) / CYCLIC)
+    return rows, (cyclic.rows() if cyclic.exists() and finished(cyclic) else None)
+
+
+def summarize_models(args: argparse.Namespace, record: dict) -> int:
+    """The comparison summary of a several-model --ray run, from each model's folder."""
+    from explorer.distributed.folder import RunFolder  # noqa: PLC0415
+
+    command = record["command"]
+    name = command["name"]
+    if name not in ("permutation", "attentiveness", "calibration"):
+        raise ExplorerError(f"{args.run}: models.json names the command {name!r}, which does not compare models")
+    saved = argparse.Namespace(**{**command["args"], "summary": args.summary, "out": str(args.run)})
+    runs, extra = {}, {}
+    for entry in record["models"]:
+        folder = RunFolder(Path(args.run) / entry["folder"])
+        if not folder.exists():
+            raise ExplorerError(f"{folder.path}: model {entry['name']!r} has no run yet. Fix: run the same command "
+                                f"again into {args.run}; it computes only what is missing")
+        extra = extra or finished(folder).command.get("extra", {})  # what the command worked out (demonstrations)
+        runs[entry["name"]] = scored(name, folder)
+    module = importlib.import_module(f"explorer.cli.commands.{name}")
     if name == "attentiveness":
-        return module.report(rows, saved, model_name(saved), demonstrations=extra["demonstrations"])
-    if name == "permutation" and (Path(folder.path) / module.CYCLIC).is_dir():  # scored for circular accuracy
-        return module.report(rows, saved, model_name(saved), cyclic=RunFolder(Path(folder.path) / module.CYCLIC).rows())
-    return module.report(rows, saved, model_name(saved))
+        return module.report_models(runs, saved, demonstrations=extra["demonstrations"])
+    return module.report_models(runs, saved)
 
 
 def summarize_imported(args: argparse.Namespace) -> int:
