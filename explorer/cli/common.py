@@ -44,8 +44,8 @@ class _Models(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         models = [*(getattr(namespace, "models", None) or []), values]
         if len(models) > 1 and not self.several:
-            parser.error("--model is given more than once: this command runs one model (permutation, attentiveness "
-                         "and calibration compare several)")
+            parser.error("--model is given more than once: this command runs one model (permutation, attentiveness, "
+                         "calibration and heads compare several)")
         namespace.models, namespace.model = models, models[0]
 
 

@@ -27,9 +27,8 @@ def strongest(summary: dict) -> dict[str, tuple[int, int]]:
             (("target_head", summary["top_target_heads"]), ("foil_head", summary["top_foil_heads"])) if ranked}
 
 
-def report(summary: dict, sweeps: dict, args: argparse.Namespace) -> int:
-    """Add each role's sweep (rows of ``sweep_heads``) to the summary, write it and print it (also
-    ``lm-explorer summarize``)."""
+def with_sweeps(summary: dict, sweeps: dict) -> dict:
+    """The summary with each role's sweep (rows of ``sweep_heads``) added."""
     from explorer.probes.sweep import sweep_summary  # noqa: PLC0415
 
     for role, frame in sweeps.items():
@@ -38,11 +37,32 @@ def report(summary: dict, sweeps: dict, args: argparse.Namespace) -> int:
         summary["sweep"][role] = {"layer": head[0], "head": head[1], "factors": sweep[C.FACTOR].tolist(),
                                   "target_rate": sweep[C.TARGET_RATE].tolist(),
                                   "mean_logit_diff": sweep[C.MEAN_LOGIT_DIFF].tolist()}
-    write_json(summary, args.summary)
+    return summary
+
+
+def show(summary: dict) -> None:
+    """Print a summary's base rate and each swept head's target rate by factor."""
     print(f"{summary['n_prompts']} prompts ({summary['n_loaded']} loaded), model {summary['model']}; base target rate "
           f"{summary['base_target_rate']:.3f}")
     for role, s in summary["sweep"].items():
         rates = ", ".join(f"{a:g}: {r:.2f}" for a, r in zip(s["factors"], s["target_rate"]))
         print(f"{role} L{s['layer']}H{s['head']} target rate by factor: {rates}")
+
+
+def report(summary: dict, args: argparse.Namespace) -> int:
+    """Write the summary (sweeps added) and print it (also ``lm-explorer summarize``)."""
+    write_json(summary, args.summary)
+    show(summary)
+    print(f"wrote {args.out} and {args.summary}")
+    return 0
+
+
+def report_models(blocks: dict, args: argparse.Namespace) -> int:
+    """Several models' summaries under ``by_model`` (no paired differences: each model has heads of its own,
+    and with --known-only or capitals prompts of its own), written and printed."""
+    for block in blocks.values():
+        show(block)
+        print()
+    write_json({"models": list(blocks), "by_model": dict(blocks)}, args.summary)
     print(f"wrote {args.out} and {args.summary}")
     return 0

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from explorer import columns as C
-from explorer.cli.heads_summary import attribution_summary, report, strongest
+from explorer.cli.heads_summary import attribution_summary, report, strongest, with_sweeps
 from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
 from explorer.distributed.folder import RunFolder
 from explorer.probes.counterfactual import Counterfactual
@@ -28,8 +28,8 @@ def known_on_ray(args: argparse.Namespace, records: list[Counterfactual]) -> lis
     return [r for r in records if r.id in keep]
 
 
-def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, n_loaded: int) -> int:
-    """Attribution and the sweep of the strongest heads over Ray, for records already chosen."""
+def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, n_loaded: int):
+    """(attribution rows, the summary with the sweep of the strongest heads) over Ray, for records already chosen."""
     folder = run_folder(args.out)[0]
     frame = distributed_rows(args, "heads", records, {}, folder=folder, extra={"n_loaded": n_loaded})
     write_rows(frame, args)
@@ -37,11 +37,16 @@ def run_heads(args: argparse.Namespace, records: list[Counterfactual], *, n_load
     roles = strongest(summary)
     sweep = distributed_rows(args, "sweep", records, {"head_sets": [[list(h)] for h in roles.values()],
                                                        "factors": args.alphas}, folder=folder / SWEEP)
-    return report(summary, {role: sweep for role in roles}, args)
+    return frame, with_sweeps(summary, {role: sweep for role in roles})
 
 
-def summarize_heads(folder: Path, args: argparse.Namespace, extra: dict) -> int:
+def heads_summary(folder: Path, args: argparse.Namespace, extra: dict) -> dict:
     """The summary of a finished ``heads --ray`` run, from its folders."""
     summary = attribution_summary(RunFolder(folder).rows(), args, model_name(args), n_loaded=extra["n_loaded"])
     sweep = RunFolder(folder / SWEEP).rows()
-    return report(summary, {role: sweep for role in strongest(summary)}, args)
+    return with_sweeps(summary, {role: sweep for role in strongest(summary)})
+
+
+def summarize_heads(folder: Path, args: argparse.Namespace, extra: dict) -> int:
+    """Write and print the summary of a finished ``heads --ray`` run."""
+    return report(heads_summary(folder, args, extra), args)

@@ -85,3 +85,30 @@ def test_a_model_named_twice_with_ray_is_refused_before_anything_runs(cli, capsy
                  "--ray", "local", "--out", str(tmp_path / "r"), "--summary", str(tmp_path / "s.json")])
     assert code == 2 and "--model 'base' is given twice" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_heads_of_two_models_of_other_shapes(monkeypatch, tmp_path):
+    """``heads`` with two models of other layer x head shapes: one map per model in the rows, and each
+    ``by_model`` block is the single-model command's summary."""
+    from tests.unit.test_heads_cli import ROWS
+
+    shapes = {"2x4": tiny_model("llama", seed=0),
+              "3x2": tiny_model("llama", seed=2, num_hidden_layers=3, num_attention_heads=2, num_key_value_heads=1)}
+    shapes = {name: dataclasses.replace(m, name=name) for name, m in shapes.items()}
+    for module in ("explorer.cli.models", "explorer.cli.commands.heads"):
+        monkeypatch.setattr(f"{module}.load_model", lambda name, **placement: shapes[name], raising=False)
+    data = tmp_path / "cf.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+
+    def run(*names: str, tag: str) -> dict:
+        flags = [f for name in names for f in ("--model", name)]
+        assert main(["heads", "--data", str(data), *flags, "--alphas", "0,1", "--top", "2", "--out",
+                     str(tmp_path / f"{tag}.csv"), "--summary", str(tmp_path / f"{tag}.json")]) == 0
+        return json.loads((tmp_path / f"{tag}.json").read_text())
+
+    both = run("2x4", "3x2", tag="both")
+    assert both["models"] == ["2x4", "3x2"]
+    for name in shapes:
+        assert both["by_model"][name] == run(name, tag=name), name
+    rows = pd.read_csv(tmp_path / "both.csv")
+    assert rows.groupby(C.MODEL, sort=False).size().tolist() == [len(ROWS) * 2 * 4, len(ROWS) * 3 * 2]

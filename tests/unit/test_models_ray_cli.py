@@ -84,6 +84,24 @@ def test_two_models_over_ray_equal_the_in_process_comparison(command, tiny_folde
     close(json.loads((tmp_path / "first.json").read_text()), local["by_model"][names[0]])
 
 
+def test_heads_of_two_models_over_ray(tiny_folder, other_folder, tmp_path):
+    from tests.unit.test_heads_cli import ROWS
+
+    data = tmp_path / "cf.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    names = [str(tiny_folder), str(other_folder)]
+    common = ["heads", "--data", str(data), *(f for n in names for f in ("--model", n)), "--alphas", "0,1", "--top", "2"]
+    assert main([*common, "--out", str(tmp_path / "local.csv"), "--summary", str(tmp_path / "local.json")]) == 0
+    run = tmp_path / "run"
+    assert main([*common, "--out", str(run), "--summary", str(tmp_path / "ray.json"), "--ray", "local",
+                 "--actors", "1"]) == 0
+    local, remote = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "ray"))
+    close(remote, local)
+    assert all(RunFolder(run / "models" / slug(n) / "sweep").manifest().complete for n in names)
+    assert main(["summarize", str(run), "--summary", str(tmp_path / "summarized.json")]) == 0
+    assert json.loads((tmp_path / "summarized.json").read_text()) == remote
+
+
 def test_folder_names_that_collide_and_a_single_run_folder_are_refused(tiny_folder, tmp_path, capsys):
     data = save_jsonl(ITEMS, tmp_path / "items.jsonl")
     common = ["calibration", "--data", str(data), "--summary", str(tmp_path / "s.json"), "--ray", "local"]

@@ -16,7 +16,7 @@ from explorer.cli.common import (
     load_model,
     model_options,
 )
-from explorer.cli.heads_summary import attribution_summary, report, strongest
+from explorer.cli.heads_summary import attribution_summary, report, report_models, strongest, with_sweeps
 from explorer.errors import ExplorerError
 from explorer.scoring.progress import tqdm_progress
 
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "ranks highest"), seed_help="")
     parser.add_argument("--format", default="letters", choices=["letters", "numbers", "lower"],
                         help="the prompt format of multiple-choice items (default letters)")
-    add_model_argument(parser)
+    add_model_argument(parser, several=True)
     parser.add_argument("--top", type=int, default=5, help="heads listed per direction in the summary (default 5)")
     parser.add_argument("--alphas", type=_factors, default=[-5.0, 0.0, 1.0, 2.0, 5.0, 10.0],
                         help="scaling factors for the sweep (default -5,0,1,2,5,10)")
@@ -55,24 +55,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli.scale import write_rows  # noqa: PLC0415 - heavy: not for --help
+    from explorer.cli.models import several  # noqa: PLC0415 - heavy: not for --help
+
+    if several(args):
+        return run_models(args)
+    return report(one_model(args)[1], args)
+
+
+def one_model(args: argparse.Namespace, model=None):
+    """(attribution rows, the summary with the sweep of the strongest heads) of ``args.model`` (or ``model``,
+    loaded already): the prompts it knows or the items' contrasts, attribution (written to --out before the
+    sweep, unless several models share it), then the sweep."""
+    from explorer.cli.models import several  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
     from explorer.probes.heads import head_attribution  # noqa: PLC0415
     from explorer.probes.sweep import sweep_heads  # noqa: PLC0415
 
     if not counterfactual_source(args.data):
-        records, loaded, model = contrasts(args)
+        records, loaded, model = contrasts(args, model)
     else:
-        records, loaded, model = counterfactuals(args)
+        records, loaded, model = counterfactuals(args, model)
     if args.ray:
         from explorer.cli.scale_heads import run_heads  # noqa: PLC0415 - the Ray path of this command
 
         return run_heads(args, records, n_loaded=loaded)
     frame = head_attribution(model, records, batch_size=args.batch_size, progress=tqdm_progress("attribution"))
-    write_rows(frame, args)
+    if not several(args):
+        write_rows(frame, args)
     summary = attribution_summary(frame, args, model.name, n_loaded=loaded)
     sweeps = {role: sweep_heads(model, records, [head], args.alphas, batch_size=args.batch_size * 4)
               for role, head in strongest(summary).items()}
-    return report(summary, sweeps, args)
+    return frame, with_sweeps(summary, sweeps)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Every ``--model`` on the same data: attribution rows with a ``model`` column (each model's layers x
+    heads), and ``by_model`` summaries, each the single-model command's. With --ray each model's runs are a
+    folder of their own (:mod:`explorer.cli.models`)."""
+    from explorer.cli.models import each_model  # noqa: PLC0415
+    from explorer.cli.scale import write_rows  # noqa: PLC0415
+    from explorer.probes.models import stacked  # noqa: PLC0415
+
+    results = each_model(args, lambda model: one_model(args, model),
+                         on_ray=lambda model_args, folder: one_model(argparse.Namespace(**{**vars(model_args),
+                                                                                           "out": str(folder)})))
+    print(f"wrote {write_rows(stacked({name: frame for name, (frame, _) in results.items()}), args)}")
+    return report_models({name: summary for name, (_, summary) in results.items()}, args)
 
 
 def counterfactual_source(data: str) -> bool:
@@ -92,9 +120,10 @@ def counterfactual_source(data: str) -> bool:
     return isinstance(record, dict) and {"prompt", "target", "foil"} <= set(record)
 
 
-def counterfactuals(args: argparse.Namespace):
+def counterfactuals(args: argparse.Namespace, model=None):
     """The counterfactual records (filtered to facts the model knows for 'capitals' or --known-only, then
-    --limit: the first N, or with --seed a seeded sample), how many were loaded, and the model (None with --ray)."""
+    --limit: the first N, or with --seed a seeded sample), how many were loaded, and the model (``model``, else
+    loaded; None with --ray)."""
     from explorer.items.sampling import sample  # noqa: PLC0415
     from explorer.probes.counterfactual import capital_counterfactuals, known_facts, load_counterfactuals  # noqa: PLC0415
 
@@ -109,7 +138,7 @@ def counterfactuals(args: argparse.Namespace):
     if not loaded:
         raise ExplorerError(f"no prompts in {args.data}. Fix: give one JSON object per line with prompt, target and "
                             "foil")
-    model = None if args.ray else load_model(args.model, **model_options(args))
+    model = None if args.ray else model or load_model(args.model, **model_options(args))
     if builtin or args.known_only:  # rule "candidates": the true answer beats every other answer
         if args.ray:
             from explorer.cli.scale_heads import known_on_ray  # noqa: PLC0415
@@ -124,9 +153,9 @@ def counterfactuals(args: argparse.Namespace):
     return records, loaded, model
 
 
-def contrasts(args: argparse.Namespace):
+def contrasts(args: argparse.Namespace, model=None):
     """Records from multiple-choice items (``item_contrasts``; on Ray, from a distributed scoring run in
-    ``OUT/contrasts``), how many items were loaded, and the model (None with --ray)."""
+    ``OUT/contrasts``), how many items were loaded, and the model (``model``, else loaded; None with --ray)."""
     from explorer.probes.contrasts import contrasts_from_choices, item_contrasts  # noqa: PLC0415
 
     if args.known_only:
@@ -141,7 +170,7 @@ def contrasts(args: argparse.Namespace):
         records = contrasts_from_choices(gold, distributed_rows(args, "calibration", gold, {"fmt": args.format},
                                                                 folder=folder)) if gold else []
     else:
-        model = load_model(args.model, **model_options(args))
+        model = model or load_model(args.model, **model_options(args))
         records = item_contrasts(model, items, args.format, progress=tqdm_progress("contrasts"))
     if not records:
         raise ExplorerError(f"none of the {len(items)} items in {args.data} has a gold answer, so no target can be "

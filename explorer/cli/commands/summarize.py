@@ -83,7 +83,7 @@ def summarize_models(args: argparse.Namespace, record: dict) -> int:
 
     command = record["command"]
     name = command["name"]
-    if name not in ("permutation", "attentiveness", "calibration"):
+    if name not in ("permutation", "attentiveness", "calibration", "heads"):
         raise ExplorerError(f"{args.run}: models.json names the command {name!r}, which does not compare models")
     saved = argparse.Namespace(**{**command["args"], "summary": args.summary, "out": str(args.run)})
     runs, extra = {}, {}
@@ -92,8 +92,19 @@ def summarize_models(args: argparse.Namespace, record: dict) -> int:
         if not folder.exists():
             raise ExplorerError(f"{folder.path}: model {entry['name']!r} has no run yet. Fix: run the same command "
                                 f"again into {args.run}; it computes only what is missing")
-        extra = extra or finished(folder).command.get("extra", {})  # what the command worked out (demonstrations)
+        manifest = finished(folder)
+        extra = extra or manifest.command.get("extra", {})  # what the command worked out (demonstrations)
+        if name == "heads":  # each model's summary from its folders (prompts and heads of its own)
+            from explorer.cli.scale_heads import heads_summary  # noqa: PLC0415
+
+            own = argparse.Namespace(**{**manifest.command["args"], "out": str(folder.path)})
+            runs[entry["name"]] = heads_summary(Path(folder.path), own, manifest.command.get("extra", {}))
+            continue
         runs[entry["name"]] = scored(name, folder)
+    if name == "heads":
+        from explorer.cli.heads_summary import report_models  # noqa: PLC0415
+
+        return report_models(runs, saved)
     module = importlib.import_module(f"explorer.cli.commands.{name}")
     if name == "attentiveness":
         return module.report_models(runs, saved, demonstrations=extra["demonstrations"])
