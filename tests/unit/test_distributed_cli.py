@@ -37,15 +37,22 @@ def close(a, b, path: str = "") -> None:
         assert a == b, path
 
 
+def in_process_and_over_ray(common: list[str], tmp_path, *, local_out: str = "local.csv", actors: int = 2):
+    """``common`` run in process (``--out local_out``) and over a local Ray (``--out tmp_path/run``); the two
+    summaries, checked to agree, and the run folder."""
+    assert main([*common, "--out", str(tmp_path / local_out), "--summary", str(tmp_path / "local.json")]) == 0
+    run = tmp_path / "run"
+    assert main([*common, "--out", str(run), "--summary", str(tmp_path / "ray.json"), "--ray", "local",
+                 "--actors", str(actors)]) == 0
+    local, remote = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "ray"))
+    close(remote, local)
+    return local, remote, run
+
+
 def test_calibration_into_a_run_folder_and_summarize(tiny_folder, tmp_path):
     data = save_jsonl(ITEMS, tmp_path / "items.jsonl")
     common = ["calibration", "--data", str(data), "--model", str(tiny_folder), "--bins", "5", "--folds", "4"]
-    assert main([*common, "--out", str(tmp_path / "bins.csv"), "--summary", str(tmp_path / "local.json")]) == 0
-    run = tmp_path / "run"
-    assert main([*common, "--out", str(run), "--summary", str(tmp_path / "ray.json"), "--ray", "local",
-                 "--actors", "2"]) == 0
-    local, remote = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "ray"))
-    close(remote, local)
+    _, _, run = in_process_and_over_ray(common, tmp_path, local_out="bins.csv")
     rows = RunFolder(run).rows()
     assert len(rows) == 4 * len(ITEMS) and RunFolder(run).manifest().complete
     pd.testing.assert_frame_equal(pd.read_csv(run / "bins.csv"), pd.read_csv(tmp_path / "bins.csv"), atol=1e-6)

@@ -16,7 +16,7 @@ from explorer.cli.models import slug
 from explorer.distributed import RunFolder
 from explorer.items import save_jsonl
 from tests.tiny import tiny_model
-from tests.unit.test_distributed_cli import ITEMS, close
+from tests.unit.test_distributed_cli import ITEMS, close, in_process_and_over_ray
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -91,12 +91,7 @@ def test_heads_of_two_models_over_ray(tiny_folder, other_folder, tmp_path):
     data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
     names = [str(tiny_folder), str(other_folder)]
     common = ["heads", "--data", str(data), *(f for n in names for f in ("--model", n)), "--alphas", "0,1", "--top", "2"]
-    assert main([*common, "--out", str(tmp_path / "local.csv"), "--summary", str(tmp_path / "local.json")]) == 0
-    run = tmp_path / "run"
-    assert main([*common, "--out", str(run), "--summary", str(tmp_path / "ray.json"), "--ray", "local",
-                 "--actors", "1"]) == 0
-    local, remote = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "ray"))
-    close(remote, local)
+    _, remote, run = in_process_and_over_ray(common, tmp_path, actors=1)
     assert all(RunFolder(run / "models" / slug(n) / "sweep").manifest().complete for n in names)
     assert main(["summarize", str(run), "--summary", str(tmp_path / "summarized.json")]) == 0
     assert json.loads((tmp_path / "summarized.json").read_text()) == remote
