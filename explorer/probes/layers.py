@@ -33,6 +33,7 @@ from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
+from explorer.scoring.logprobs import log_probs
 from explorer.scoring.progress import ProgressFn, check_cancel
 from explorer.scoring.targets import target_tokens
 
@@ -132,6 +133,6 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
     for layer in range(parts.n_layers + 1):  # under a device_map each layer's states stay on its device
         resid = kept[layer]
         normed = resid if layer == parts.n_layers else norm(resid)
-        per_layer.append(torch.log_softmax(parts.logits(normed), dim=-1))  # [batch, vocab]
+        per_layer.append(log_probs(parts.logits(normed)))  # [batch, vocab]
     stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]
     return [stacked[i][:, list(ids)].exp().double().cpu().numpy() for i, ids in enumerate(token_ids)]

@@ -30,6 +30,7 @@ from explorer.prompts.tokens import encode_prompt
 from explorer.scoring.context import refuse_long
 from explorer.scoring.forward import TOKEN_BUDGET
 from explorer.scoring.kernels import fast_linears
+from explorer.scoring.logprobs import log_probs
 from explorer.scoring.progress import CancelToken, ProgressFn, check_cancel
 
 
@@ -56,7 +57,7 @@ def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors:
                                  attention_mask=mask.repeat(reps, 1).to(model.device),
                                  position_ids=positions.repeat(reps, 1).to(model.device))
     final = out.last_hidden_state[:, -1]  # [F * n, D], left padding: the last real token
-    logprobs = torch.log_softmax(parts.logits(final), dim=-1)  # what the model outputs (soft-capped)
+    logprobs = log_probs(parts.logits(final))  # what the model outputs (soft-capped)
     w_u = parts.unembedding()
     t = torch.as_tensor(np.tile(targets, reps), device=w_u.device)
     f = torch.as_tensor(np.tile(foils, reps), device=w_u.device)

@@ -33,7 +33,7 @@ Value = tuple[np.ndarray, ...]
 T = TypeVar("T")
 
 # Bump when what a cached value means changes (tokenisation, reductions), so old entries miss.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # 2: log-probabilities normalised with logsumexp (explorer.scoring.logprobs)
 
 
 class CacheWarning(UserWarning):

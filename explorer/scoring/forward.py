@@ -19,6 +19,7 @@ from transformers import DynamicCache
 
 from explorer.models.handle import LoadedModel
 from explorer.scoring.kernels import fast_linears
+from explorer.scoring.logprobs import log_probs
 from explorer.scoring.masks import tree_masks
 from explorer.scoring.plan import Row, padded, schedule
 from explorer.scoring.segments import Segment
@@ -143,7 +144,7 @@ def _run_batch(model: LoadedModel, batch: list[Row], kv: dict[Node, KV]) -> list
     at = hidden.device  # the last block's device under a device_map
     picked = hidden[torch.tensor(rows, device=at), torch.tensor(offsets, device=at)]  # [m, d_model]
     with fast_linears():
-        logprobs = torch.log_softmax(parts.logits(picked), dim=-1).cpu()
+        logprobs = log_probs(parts.logits(picked)).cpu()
     return [(r, slot, logprobs[j]) for j, (r, slot) in enumerate(owners)]
 
 
