@@ -8,7 +8,6 @@ engine stops between batches.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import gc
@@ -74,7 +73,6 @@ class Runner:
         self._lock = threading.Lock()
         self.last_error: BaseException | None = None
         self.threads_started = 0
-        self.turns: threading.Lock | None = None  # shared with other runners: one job of theirs at a time
         _RUNNERS.add(self)
 
     def start(self, work: Callable[[Job], T], *, on_result: Callable[[T], None],
@@ -92,10 +90,6 @@ class Runner:
         self.bar.value = 0
 
         def target() -> None:
-            with self.turns or contextlib.nullcontext():
-                attempt()
-
-        def attempt() -> None:
             started = time.perf_counter()
             try:
                 if job.cancelled():
@@ -197,16 +191,6 @@ def _libc() -> ctypes.CDLL | None:
         return libc
     except (OSError, AttributeError):
         return None
-
-
-def take_turns(turns: threading.Lock | None, *owners: Any) -> None:
-    """The runners held by ``owners`` (their attributes) run one job at a time, each waiting for ``turns``
-    (None: side by side, as before). A served kernel: jobs started together (every view when the heads'
-    scaling is applied) would otherwise each hold their passes' memory and frames at once."""
-    for owner in owners:
-        for value in vars(owner).values():
-            if isinstance(value, Runner):
-                value.turns = turns
 
 
 def release_memory() -> None:

@@ -24,7 +24,7 @@ from explorer.items.item import Item
 from explorer.models.names import DEFAULT_MODEL, canonical
 from explorer.models.registry import ModelRegistry
 from explorer.serve import Policy, current_policy
-from widgets._runner import Job, Runner, take_turns
+from widgets._runner import Job, Runner
 from widgets._setup import Setup
 from widgets._shown import Shown
 from widgets._state import SharedState
@@ -71,9 +71,6 @@ class Dashboard:
         self.runner = Runner("model")
         self.data = DataPanel(self.state, self._items_changed, self.show_error, dataset=dataset, n_items=n_items,
                               policy=self.policy)
-        # served: one job at a time, whichever view or panel started it (memory holds one job's passes)
-        self._turns = threading.Lock() if self.policy.served else None
-        take_turns(self._turns, self, self.data)
         self.views: dict[str, Any] = {}  # view key -> its widget, once built
         self._given: dict[str, tuple] = {}  # view key -> (model, items, setup) it was last configured with
         self._built = threading.Event()
@@ -135,7 +132,6 @@ class Dashboard:
         """An empty view of ``v`` (the policy's pass budget), waiting for a model and data."""
         widget = v.build(state)
         widget.token_budget = self.policy.token_budget
-        take_turns(self._turns, widget)
         widget.note.value = "<i>waiting for the model and the data…</i>"
         return widget
 

@@ -1,12 +1,8 @@
 """Forward passes sized by padded tokens (what a served dashboard's memory rests on): head attribution and
 the layer curve under a small budget give the numbers of one big pass, in the data's order, and a served
-dashboard hands its budget to every view and runs one job at a time."""
+dashboard hands its budget to every view."""
 
 from __future__ import annotations
-
-import threading
-import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +12,6 @@ from explorer.probes.heads import head_attribution
 from explorer.probes.layers import layer_pma
 from explorer.serve import served
 from tests.unit.test_head_attribution import RECORDS
-from widgets._runner import Runner, take_turns
 from widgets.dashboard import Dashboard
 
 
@@ -47,24 +42,3 @@ def test_a_served_dashboard_gives_every_view_its_budget():
     w = d.views["permutation"]
     assert w.rows_per_pass() == 4 and w.pass_budget() == {"token_budget": 1024}
     assert Dashboard(start=False).views["heads"].pass_budget() == {}
-
-
-def test_a_served_dashboard_runs_one_job_at_a_time():
-    d = Dashboard(start=False, policy=served(), frame_first=False)
-    runners = [d.runner, d.data.runner, *(w.runner for w in d.views.values()), d.views["attentiveness"].layer_runner]
-    assert d.runner.turns is not None and all(r.turns is d.runner.turns for r in runners)
-    assert Dashboard(start=False).views["heads"].runner.turns is None
-
-    a, b, spans = Runner(), Runner(), []
-    take_turns(threading.Lock(), SimpleNamespace(a=a, b=b))
-
-    def work(job):
-        spans.append(("start", time.monotonic()))
-        time.sleep(0.2)
-        spans.append(("end", time.monotonic()))
-
-    a.start(work, on_result=lambda _: None)
-    b.start(work, on_result=lambda _: None)
-    a.wait(10)
-    b.wait(10)
-    assert [kind for kind, _ in sorted(spans, key=lambda s: s[1])] == ["start", "end", "start", "end"]
