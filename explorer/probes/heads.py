@@ -111,7 +111,7 @@ def capture(model: LoadedModel, prompts: Sequence[str], *, blocks: bool = False)
         keep(parts.final_norm(), store("resid", 0, arg=True), pre=True)
         stack.enter_context(fast_linears())
         out = parts.base_model()(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
-                                 position_ids=positions.to(model.device))
+                                 position_ids=positions.to(model.device), use_cache=False)  # no keys, values kept
     stacked = lambda k: torch.stack([seen[k][l] for l in range(parts.n_layers)], 1)  # noqa: E731
     return Capture(z=stacked("z"), attn_out=stacked("o"), post_scale=stacked("post") if seen["post"] else None,
                    resid=seen["resid"][0], final=last(out.last_hidden_state),

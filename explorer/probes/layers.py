@@ -127,12 +127,14 @@ def layer_choice_probs(model: LoadedModel, prompts: Sequence[str],
             add_hook(stack, model, block, keep(layer), pre=True, with_kwargs=True)
         add_hook(stack, model, parts.final_norm(), keep(parts.n_layers))
         stack.enter_context(fast_linears())
-        model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), logits_to_keep=1)
+        model.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), logits_to_keep=1,
+                    use_cache=False)  # no keys and values of every layer kept for a pass that never continues
     norm = parts.final_norm()
-    per_layer = []
+    picked: list[list[torch.Tensor]] = [[] for _ in encoded]
     for layer in range(parts.n_layers + 1):  # under a device_map each layer's states stay on its device
-        resid = kept[layer]
+        resid = kept.pop(layer)
         normed = resid if layer == parts.n_layers else norm(resid)
-        per_layer.append(log_probs(parts.logits(normed)))  # [batch, vocab]
-    stacked = torch.stack(per_layer, dim=1)  # [batch, n_layers + 1, vocab]
-    return [stacked[i][:, list(ids)].exp().double().cpu().numpy() for i, ids in enumerate(token_ids)]
+        logprobs = log_probs(parts.logits(normed))  # [batch, vocab], one layer's at a time
+        for i, ids in enumerate(token_ids):  # only the tokens read: not [batch, n_layers + 1, vocab] at once
+            picked[i].append(logprobs[i, list(ids)].cpu())
+    return [torch.stack(p).exp().double().numpy() for p in picked]

@@ -55,7 +55,8 @@ def _run(model: LoadedModel, prompts: Sequence[str], heads: list[Head], factors:
     with scaled, fast_linears():
         out = parts.base_model()(input_ids=ids.repeat(reps, 1).to(model.device),
                                  attention_mask=mask.repeat(reps, 1).to(model.device),
-                                 position_ids=positions.repeat(reps, 1).to(model.device))
+                                 position_ids=positions.repeat(reps, 1).to(model.device),
+                                 use_cache=False)  # a pass that never continues keeps no keys and values
     final = out.last_hidden_state[:, -1]  # [F * n, D], left padding: the last real token
     logprobs = log_probs(parts.logits(final))  # what the model outputs (soft-capped)
     w_u = parts.unembedding()

@@ -215,13 +215,13 @@ def test_every_tab_within_a_2_gb_limit(tmp_path):
     print(f"\nmemory under a 2 GB limit: {json.dumps(figures)}\n(written to {folder / 'memory.json'})")
     assert not errors, errors
     assert figures["oom_kills"] == 0 and figures["cgroup_peak"] <= 1.8 * GB, figures
-    # The issue asks 1.2 GB of the page's kernel; it holds about 0.69 GB of file-backed pages (the model's
-    # memory-mapped weights, shared with every kernel, and the libraries), so this is the bound reached so far
-    # (figures in benchmarks/RESULTS.md).
+    # The issue asks 1.2 GB of the page's kernel; it holds about 0.74 GB of file-backed pages (the model's
+    # memory-mapped weights, 0.54 GB, shared with every kernel, and the libraries) and 0.52 GB of anonymous memory
+    # once idle, so this is the bound reached so far, with a margin (1.36-1.37 GB measured; benchmarks/RESULTS.md).
     # The tree's memory is its PSS (shared pages counted once, split among the processes that map them): summed RSS
     # counts the libraries every process maps (server, spare kernel, page kernel) once per process, and swung from
     # 1.82 to 1.96 GB between quiet runs while the cgroup, which counts each page once, stayed near 1.6 GB.
-    assert figures["tree_pss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.5 * GB, figures
+    assert figures["tree_pss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.4 * GB, figures
 
 
 def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tmp_path):
