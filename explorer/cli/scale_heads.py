@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from explorer import columns as C
-from explorer.cli.heads_summary import attribution_summary, report, strongest, with_sweeps
+from explorer.cli.heads_summary import attribution_summary, strongest, with_sweeps
 from explorer.cli.scale import distributed_rows, model_name, run_folder, write_rows
 from explorer.distributed.folder import RunFolder
 from explorer.probes.counterfactual import Counterfactual
@@ -46,7 +46,3 @@ def heads_summary(folder: Path, args: argparse.Namespace, extra: dict) -> dict:
     sweep = RunFolder(folder / SWEEP).rows()
     return with_sweeps(summary, {role: sweep for role in strongest(summary)})
 
-
-def summarize_heads(folder: Path, args: argparse.Namespace, extra: dict) -> int:
-    """Write and print the summary of a finished ``heads --ray`` run."""
-    return report(heads_summary(folder, args, extra), args)

@@ -112,15 +112,20 @@ def run(args: argparse.Namespace) -> int:
 def report(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> int:
     """Bins and scores of the scored choices: write ``--out`` and ``--summary``, print the headline
     (also ``lm-explorer summarize``)."""
-    from explorer.cli.scale import run_folder  # noqa: PLC0415
-
     bins, summary = summary_of(frame, args, model)
-    folder, is_folder = run_folder(args.out)
-    out = write_frame(bins, folder / "bins.csv" if args.ray and is_folder else args.out)
+    out = write_frame(bins, bins_path(args))
     write_json(summary, args.summary)
     show(summary, args)
     print(f"wrote {out} and {args.summary}")
     return 0
+
+
+def bins_path(args: argparse.Namespace):
+    """Where the bins go: ``--out``, or ``RUN/bins.csv`` when ``--out`` is a --ray run folder."""
+    from explorer.cli.scale import run_folder  # noqa: PLC0415
+
+    folder, is_folder = run_folder(args.out)
+    return folder / "bins.csv" if args.ray and is_folder else args.out
 
 
 def summary_of(frame: pd.DataFrame, args: argparse.Namespace, model: str) -> tuple[pd.DataFrame, dict]:
@@ -165,7 +170,6 @@ def report_models(frames: dict, args: argparse.Namespace) -> int:
     """``frames``: {model: scored choices}. Write the stacked bins and the comparison summary, print each
     model's headline and the differences (also ``lm-explorer summarize``)."""
     from explorer.cli.models import differences_text, write_comparison  # noqa: PLC0415
-    from explorer.cli.scale import run_folder  # noqa: PLC0415
     from explorer.metrics.compare import compare_predictions  # noqa: PLC0415
     from explorer.probes.calibration import recalibrated  # noqa: PLC0415
     from explorer.probes.models import stacked  # noqa: PLC0415
@@ -179,7 +183,6 @@ def report_models(frames: dict, args: argparse.Namespace) -> int:
                                   strategy=args.strategy, n_boot=getattr(args, "n_boot", 200), seed=seed_of(args))
     for pair in compare["pairs"]:
         print(differences_text(pair, ["accuracy", "ece", "brier"]))
-    folder, is_folder = run_folder(args.out)
-    out = write_frame(stacked(bins), folder / "bins.csv" if args.ray and is_folder else args.out)
+    out = write_frame(stacked(bins), bins_path(args))
     print(f"wrote {out} and {write_comparison(blocks, compare, args.summary)}")
     return 0

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from explorer.errors import ExplorerError
+
+if TYPE_CHECKING:  # --help stays light
+    from explorer.distributed.folder import Manifest, RunFolder
 
 PROBE = "imported"  # explorer.runs.store.PROBE (not imported here: --help stays light)
 
@@ -36,21 +40,21 @@ def run(args: argparse.Namespace) -> int:
     manifest = finished(folder)
     name, extra = manifest.command["name"], manifest.command.get("extra", {})
     saved = argparse.Namespace(**{**manifest.command["args"], "summary": args.summary, "out": str(folder.path)})
+    data = scored(name, folder, manifest)
     if name == "heads":
-        from explorer.cli.scale_heads import summarize_heads  # noqa: PLC0415
+        from explorer.cli.heads_summary import report  # noqa: PLC0415
 
-        return summarize_heads(Path(folder.path), saved, extra)
+        return report(data, saved)
     module = importlib.import_module(f"explorer.cli.commands.{name}")
-    rows = scored(name, folder)
     if name == "attentiveness":
-        return module.report(rows, saved, model_name(saved), demonstrations=extra["demonstrations"])
+        return module.report(data, saved, model_name(saved), demonstrations=extra["demonstrations"])
     if name == "permutation":
-        rows, cyclic = rows
+        rows, cyclic = data
         return module.report(rows, saved, model_name(saved), cyclic=cyclic)
-    return module.report(rows, saved, model_name(saved))
+    return module.report(data, saved, model_name(saved))
 
 
-def finished(folder):
+def finished(folder: RunFolder) -> Manifest:
     """The manifest of a finished run folder written by a command; else a clear error."""
     manifest = folder.manifest()
     if not manifest.command:
@@ -64,12 +68,17 @@ def finished(folder):
     return manifest
 
 
-def scored(command: str, folder):
-    """What the command's report takes from one model's folder: its rows, and for permutation (rows, the
-    cyclic shifts' rows or None)."""
+def scored(command: str, folder: RunFolder, manifest: Manifest):
+    """What the command's report takes from one model's finished folder: its rows; for permutation (rows, the
+    cyclic shifts' rows or None); for heads the summary, from its folders (prompts and heads of its own)."""
     from explorer.cli.commands.permutation import CYCLIC  # noqa: PLC0415
     from explorer.distributed.folder import RunFolder  # noqa: PLC0415
 
+    if command == "heads":
+        from explorer.cli.scale_heads import heads_summary  # noqa: PLC0415
+
+        own = argparse.Namespace(**{**manifest.command["args"], "out": str(folder.path)})
+        return heads_summary(Path(folder.path), own, manifest.command.get("extra", {}))
     rows = folder.rows()
     if command != "permutation":
         return rows
@@ -94,13 +103,7 @@ def summarize_models(args: argparse.Namespace, record: dict) -> int:
                                 f"again into {args.run}; it computes only what is missing")
         manifest = finished(folder)
         extra = extra or manifest.command.get("extra", {})  # what the command worked out (demonstrations)
-        if name == "heads":  # each model's summary from its folders (prompts and heads of its own)
-            from explorer.cli.scale_heads import heads_summary  # noqa: PLC0415
-
-            own = argparse.Namespace(**{**manifest.command["args"], "out": str(folder.path)})
-            runs[entry["name"]] = heads_summary(Path(folder.path), own, manifest.command.get("extra", {}))
-            continue
-        runs[entry["name"]] = scored(name, folder)
+        runs[entry["name"]] = scored(name, folder, manifest)
     if name == "heads":
         from explorer.cli.heads_summary import report_models  # noqa: PLC0415
 
