@@ -64,6 +64,11 @@ class Refused(ExplorerError, PermissionError):
     server's disk, an upload over the limits); one line saying what is allowed (``explorer.serve``)."""
 
 
+class RemoteError(ExplorerError):
+    """An error where the model runs (the model host of a served dashboard), of a type the page's kernel does not
+    import (torch's, say): its type and message, as text."""
+
+
 class Cancelled(ExplorerError):
     """A run was cancelled between batches; results finished before it are cached."""
 

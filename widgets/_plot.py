@@ -1,18 +1,10 @@
-"""Updating a displayed figure in place, and one engine run per model at a time."""
+"""Updating a displayed figure in place."""
 
 from __future__ import annotations
 
-import threading
 from copy import deepcopy
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
-
-if TYPE_CHECKING:
-    from explorer.models.handle import LoadedModel
-
-_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
 
 
 def refresh(fig: go.FigureWidget, new: go.Figure) -> bool:
@@ -32,10 +24,3 @@ def refresh(fig: go.FigureWidget, new: go.Figure) -> bool:
     fig._widget_data = deepcopy(fig._data)
     fig._widget_layout = deepcopy(fig._layout_obj._props)
     return replaced
-
-
-def model_lock(model: LoadedModel) -> threading.Lock:
-    """The lock every view takes around its engine work on ``model``: registering intervention
-    hooks while another thread runs the same modules is not safe, so one run at a time."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(id(model), threading.Lock())

@@ -8,9 +8,6 @@ engine stops between batches.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import gc
 import sys
 import threading
 import time
@@ -22,6 +19,7 @@ from typing import Any, TypeVar
 import ipywidgets as W
 
 from explorer.errors import Cancelled
+from explorer.serve.memory import release_memory
 from widgets._text import esc, one_line
 
 T = TypeVar("T")
@@ -181,26 +179,6 @@ class Runner:
 
 
 _RUNNERS: weakref.WeakSet[Runner] = weakref.WeakSet()
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018 - glibc only
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-def release_memory() -> None:
-    """Hand the memory a finished job freed back to the system (glibc keeps freed heap pages otherwise: a
-    kernel that ran a large forward pass would hold its peak for good), after collecting the cycles that still
-    hold a finished job's tensors and frames. Tens of milliseconds; nothing elsewhere."""
-    gc.collect()
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
 
 
 def stop_all(timeout: float = 60) -> None:

@@ -17,7 +17,8 @@ from explorer.errors import ExplorerError
 from explorer.items.item import Item
 from explorer.metrics.attentiveness import summarize_attentiveness
 from explorer.prompts.format import get_format
-from widgets._plot import model_lock, refresh
+from explorer.serve.calls import run
+from widgets._plot import refresh
 from widgets._runner import Debouncer, Job, Runner, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
@@ -188,18 +189,13 @@ class AttentivenessWidget(ProbeView):
     def _score(self, job: Job, spec: AttentivenessSpec, items: list[Item], layer_items: list[Item]
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Rows of every item (emitted per chunk), then the layer rows of ``layer_items`` (memoised)."""
-        from explorer.probes.attentiveness import attentiveness  # noqa: PLC0415 - torch: not for the frame
-
-        lock = model_lock(self.model)
         chunks, frames = in_chunks(items, self.chunk_size), []
         steps = len(chunks) + 1
         for n, chunk in enumerate(chunks):
-            with lock, self.state.scaled(self.model, spec.heads):
-                frames.append(attentiveness(self.model, chunk, [spec.fmt], shots=[spec.shots], seeds=[spec.seed],
-                                            pool=list(spec.pool), cancel=job.cancelled,
-                                            batch_size=self.rows_per_pass(),
-                                            progress=lambda d, t, n=n: job.progress(100 * n + 100 * d // max(t, 1),
-                                                                                    100 * steps)))
+            frames.append(run(self.model, "attentiveness", chunk, [spec.fmt], heads=spec.heads, shots=[spec.shots],
+                              seeds=[spec.seed], pool=list(spec.pool), cancel=job.cancelled,
+                              batch_size=self.rows_per_pass(),
+                              progress=lambda d, t, n=n: job.progress(100 * n + 100 * d // max(t, 1), 100 * steps)))
             job.emit((pd.concat(frames, ignore_index=True), None))
         layers = self._layers(job, spec, layer_items)
         job.progress(100 * steps, 100 * steps)
@@ -207,17 +203,15 @@ class AttentivenessWidget(ProbeView):
 
     def _layers(self, job: Job, spec: AttentivenessSpec, items: list[Item]) -> pd.DataFrame:
         """Layer rows of ``items``, computed once per (model, intervention, options, item content)."""
-        from explorer.interventions.heads import describe_heads  # noqa: PLC0415 - torch: not for the frame
-        from explorer.probes.layers import layer_pma  # noqa: PLC0415
+        from explorer.interventions.describe import describe_heads  # noqa: PLC0415
 
         base = (id(self.model), self.model.fingerprint, describe_heads(spec.heads) if spec.heads else "",
                 spec.fmt, spec.shots, spec.seed, tuple(i.id for i in spec.pool))
         key = lambda i: (*base, i.id, i.question, i.choices, i.answer)  # noqa: E731
         missing = [i for i in items if key(i) not in self._layer_memo]
         if missing:
-            with model_lock(self.model), self.state.scaled(self.model, spec.heads):
-                rows = layer_pma(self.model, missing, spec.fmt, shots=spec.shots, pool=list(spec.pool),
-                                 seed=spec.seed, cancel=job.cancelled, **self.pass_budget())
+            rows = run(self.model, "layer_pma", missing, spec.fmt, heads=spec.heads, shots=spec.shots,
+                       pool=list(spec.pool), seed=spec.seed, cancel=job.cancelled, **self.pass_budget())
             for i in missing:
                 self._layer_memo[key(i)] = rows[rows[C.ITEM_ID] == i.id]
         parts = [self._layer_memo[key(i)] for i in items]

@@ -15,7 +15,8 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.items.item import Item
-from widgets._plot import model_lock, refresh
+from explorer.serve.calls import run
+from widgets._plot import refresh
 from widgets._runner import Job
 from widgets._setup import Setup
 from widgets._state import SharedState
@@ -113,17 +114,13 @@ class CalibrationWidget(ProbeView):
         return self.start(spec, lambda job: self._work(job, spec, items))
 
     def _work(self, job: Job, spec: CalibrationSpec, items: list[Item]) -> pd.DataFrame:
-        from explorer.probes.choices import score_choices  # noqa: PLC0415 - torch: not for the frame
-
         frames = []
-        lock = model_lock(self.model)
         for n, fmt in enumerate(spec.formats):
             def progress(d: int, t: int, n: int = n) -> None:
                 job.progress(n * 100 + (100 * d // t if t else 100), 100 * len(spec.formats))
 
-            with lock, self.state.scaled(self.model, spec.heads):
-                frames.append(score_choices(self.model, items, fmt, progress=progress, cancel=job.cancelled,
-                                            batch_size=self.rows_per_pass()))
+            frames.append(run(self.model, "score_choices", items, fmt, heads=spec.heads, progress=progress,
+                              cancel=job.cancelled, batch_size=self.rows_per_pass()))
         return pd.concat(frames, ignore_index=True)
 
     def _show(self, frame: pd.DataFrame, spec: CalibrationSpec, final: bool) -> bool:

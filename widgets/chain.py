@@ -9,7 +9,6 @@ Give a model and items (the widget scores a comparison chosen from a menu), or a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 import ipywidgets as W
@@ -19,7 +18,8 @@ from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.chain_summary import chain_agreement, chain_means, conditions
 from explorer.prompts.demos import split_pool
-from widgets._plot import model_lock, refresh
+from explorer.serve.calls import run
+from widgets._plot import refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
@@ -30,7 +30,7 @@ from widgets.specs import COMPARISONS, HEADS, ChainSpec
 
 if TYPE_CHECKING:
     from explorer.models.handle import LoadedModel
-    from explorer.probes.chain import Condition
+    from explorer.probes.conditions import Condition
 
 
 class ChainWidget(ProbeView):
@@ -86,7 +86,7 @@ class ChainWidget(ProbeView):
 
     def plan(self, spec: ChainSpec | None = None) -> tuple[list[Condition], list[Item], list[Item], bool]:
         """(conditions, scored items, demonstration pool, whether the spec's head scaling applies to all)."""
-        from explorer.probes.chain import chain_conditions  # noqa: PLC0415 - torch: not for the frame
+        from explorer.probes.conditions import chain_conditions  # noqa: PLC0415
 
         spec = spec or self.spec()
         comparison = COMPARISONS[spec.comparison]
@@ -117,12 +117,8 @@ class ChainWidget(ProbeView):
 
     def _work(self, job: Job, spec: ChainSpec, conds: list[Condition], items: list[Item], pool: list[Item],
               shared: bool) -> pd.DataFrame:
-        from explorer.probes.chain import chain_probe  # noqa: PLC0415 - torch: not for the frame
-
-        with model_lock(self.model):
-            with self.state.scaled(self.model, spec.heads) if shared else nullcontext():
-                return chain_probe(self.model, items, conds, pool=pool, progress=job.progress, cancel=job.cancelled,
-                                   batch_size=self.rows_per_pass())
+        return run(self.model, "chain_probe", items, conds, heads=spec.heads if shared else {}, pool=pool,
+                   progress=job.progress, cancel=job.cancelled, batch_size=self.rows_per_pass())
 
     def _show_banner(self, spec: ChainSpec) -> None:
         if COMPARISONS[spec.comparison] == HEADS and spec.heads:

@@ -24,6 +24,7 @@ from explorer.items.item import Item
 from explorer.models.names import DEFAULT_MODEL, canonical
 from explorer.models.registry import ModelRegistry
 from explorer.serve import Policy, current_policy
+from explorer.serve.remote import host_loader
 from widgets._runner import Job, Runner
 from widgets._setup import Setup
 from widgets._shown import Shown
@@ -48,7 +49,9 @@ class Dashboard:
     ``policy``: what may be loaded (:class:`~explorer.serve.Policy`); by default the one
     :func:`~explorer.serve.current_policy` finds: open in a notebook, served under Voila. The frame is built
     before torch is imported; the model loads in the background (in a kernel Voila pre-heats for a page not
-    yet opened, once a page takes it, so a spare kernel holds no model). ``frame_first`` (default: when
+    yet opened, once a page takes it, so a spare kernel holds no model). Beside a model host
+    (:mod:`explorer.serve.host`: ``lm-explorer demo``, Binder) the model loads there, shared by every page, and
+    the kernel never imports torch. ``frame_first`` (default: when
     served): the tabs' views are built just after the frame is on the page, rather than before it."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
@@ -56,7 +59,9 @@ class Dashboard:
                  frame_first: bool | None = None) -> None:
         self.policy = policy if policy is not None else current_policy()
         self.state = SharedState()
-        self.models = ModelRegistry(capacity=self.policy.max_models)  # one copy per checkpoint
+        host = host_loader()  # served beside a model host: the models live there, and this kernel holds no torch
+        self.models = (ModelRegistry(host, capacity=self.policy.max_models) if host is not None else
+                       ModelRegistry(capacity=self.policy.max_models))  # one copy per checkpoint
         self.model: LoadedModel | None = None
         self.model_spec: str | None = None  # the load_model argument of the model in use (None: the bundled one)
         self.static = None  # the static copy of the figures, once displayed in a notebook (not under Voila)

@@ -21,7 +21,8 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.items.item import Item
-from widgets._plot import model_lock, refresh
+from explorer.serve.calls import run
+from widgets._plot import refresh
 from widgets._runner import Job
 from widgets._setup import Setup, heads_label
 from widgets._state import SharedState
@@ -123,43 +124,37 @@ class HeadsWidget(ProbeView):
         return (id(self.model), self.model.fingerprint, r.id, r.prompt, r.target, r.foil)
 
     def _records(self, job: Job, spec: HeadsSpec, items: list[Item]) -> list[Counterfactual]:
-        from explorer.probes.contrasts import item_contrasts  # noqa: PLC0415 - torch: not for the frame
-        from explorer.probes.counterfactual import capital_counterfactuals, known_facts  # noqa: PLC0415
+        from explorer.probes.counterfactual import capital_counterfactuals  # noqa: PLC0415
 
         if spec.prompts == "given":
             return list(self.given or [])
         key = (id(self.model), spec.prompts, tuple((i.id, i.question, i.choices, i.answer) for i in items)
                if spec.prompts == "items" else ())
         if key not in self._records_memo:
-            with model_lock(self.model):
-                if spec.prompts == "items":
-                    records = item_contrasts(self.model, items, cancel=job.cancelled, batch_size=self.rows_per_pass())
-                    if not records:
-                        raise ValueError("none of the loaded items has a gold answer, so no target can be set; "
-                                         "choose the built-in capital counterfactuals as prompts")
-                else:
-                    records = known_facts(self.model, capital_counterfactuals(24))[:12]
-                    if not records:
-                        raise ValueError(f"{self.model.name} knows none of the built-in capitals without context, "
-                                         "so the counterfactual prompts would test nothing; try a larger model")
+            if spec.prompts == "items":
+                records = run(self.model, "item_contrasts", items, cancel=job.cancelled,
+                              batch_size=self.rows_per_pass())
+                if not records:
+                    raise ValueError("none of the loaded items has a gold answer, so no target can be set; "
+                                     "choose the built-in capital counterfactuals as prompts")
+            else:
+                records = run(self.model, "known_facts", capital_counterfactuals(24))[:12]
+                if not records:
+                    raise ValueError(f"{self.model.name} knows none of the built-in capitals without context, "
+                                     "so the counterfactual prompts would test nothing; try a larger model")
             self._records_memo[key] = records
         return self._records_memo[key]
 
     def _attribute(self, job: Job, records: list[Counterfactual]) -> pd.DataFrame:
-        from explorer.probes.heads import head_attribution  # noqa: PLC0415 - torch: not for the frame
-
         missing = [r for r in records if self._key(r) not in self._memo]
         if missing:
-            with model_lock(self.model):
-                frame = head_attribution(self.model, missing, batch_size=self.batch_size, progress=job.progress,
-                                         cancel=job.cancelled, **self.pass_budget())
+            frame = run(self.model, "head_attribution", missing, batch_size=self.batch_size, progress=job.progress,
+                        cancel=job.cancelled, **self.pass_budget())
             for r in missing:
                 self._memo[self._key(r)] = frame[frame[C.PROMPT_ID] == r.id]
         return pd.concat([self._memo[self._key(r)] for r in records], ignore_index=True)
 
     def _work(self, job: Job, spec: HeadsSpec, items: list[Item]) -> tuple:
-        from explorer.probes.sweep import sweep_heads  # noqa: PLC0415 - torch: not for the frame
-
         records = self._records(job, spec, items)
         attribution = self._attribute(job, records)
         job.emit((records, attribution, None, None))
@@ -173,9 +168,8 @@ class HeadsWidget(ProbeView):
         done = self.sweeps.get(key)
         missing = [a for a in factors if done is None or a not in set(done[C.FACTOR])]
         if missing:
-            with model_lock(self.model):
-                new = sweep_heads(self.model, records, [head], missing, batch_size=self.batch_size * len(missing),
-                                  progress=job.progress, cancel=job.cancelled, **self.pass_budget())
+            new = run(self.model, "sweep_heads", records, [head], missing, batch_size=self.batch_size * len(missing),
+                      progress=job.progress, cancel=job.cancelled, **self.pass_budget())
             done = new if done is None else pd.concat([done, new], ignore_index=True)
             self.sweeps[key] = done
         return records, attribution, head, done
@@ -300,12 +294,12 @@ class HeadsWidget(ProbeView):
 
 
 def _mean(frame: pd.DataFrame) -> pd.DataFrame:
-    from explorer.probes.heads import mean_attribution  # noqa: PLC0415 - torch: not for the frame
+    from explorer.metrics.heads import mean_attribution  # noqa: PLC0415 - pandas: with the first results
 
     return mean_attribution(frame)
 
 
 def _sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    from explorer.probes.sweep import sweep_summary  # noqa: PLC0415 - torch: not for the frame
+    from explorer.metrics.heads import sweep_summary  # noqa: PLC0415 - pandas: with the first results
 
     return sweep_summary(frame)

@@ -13,7 +13,8 @@ import pandas as pd
 from explorer import columns as C
 from explorer.items.item import Item
 from explorer.metrics.permutation_summary import group_table, summarize_permutation
-from widgets._plot import model_lock, refresh
+from explorer.serve.calls import run
+from widgets._plot import refresh
 from widgets._runner import Job, in_chunks
 from widgets._setup import Setup
 from widgets._state import SharedState
@@ -137,23 +138,21 @@ class PermutationWidget(ProbeView):
         return self.start(spec, lambda job: self._work(job, spec, items))
 
     def _work(self, job: Job, spec: PermutationSpec, items: list[Item]) -> pd.DataFrame:
-        from explorer.probes.permutation import orders_for, permutation_probe  # noqa: PLC0415 - torch: not for the frame
+        from explorer.items.orders import orders_for  # noqa: PLC0415
 
         options = spec.options()
         per_k = orders_for(items, options["orders"])
         total = sum(len(per_k[i.k]) for i in items)
         chunks = in_chunks(items, self.chunk_size)
         frames, done = [], 0
-        lock = model_lock(self.model)
         for chunk in chunks:
             size = sum(len(per_k[i.k]) for i in chunk)
 
             def progress(d: int, t: int, offset: int = done, size: int = size) -> None:
                 job.progress(offset + (size * d // t if t else size), total)
 
-            with lock, self.state.scaled(self.model, spec.heads):
-                frames.append(permutation_probe(self.model, chunk, **options, progress=progress,
-                                                cancel=job.cancelled))
+            frames.append(run(self.model, "permutation_probe", chunk, heads=spec.heads, **options, progress=progress,
+                              cancel=job.cancelled))
             done += size
             job.progress(done, total)
             if len(frames) < len(chunks):

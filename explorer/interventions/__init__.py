@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "scale_heads": "explorer.interventions.heads",
     "scale_heads_per_row": "explorer.interventions.heads",
-    "describe_heads": "explorer.interventions.heads",
+    "describe_heads": "explorer.interventions.describe",
     "validate_heads": "explorer.interventions.heads",
     "add_hook": "explorer.interventions.hooks",
 }

@@ -23,7 +23,7 @@ from explorer.errors import ExplorerError
 from explorer.interventions.hooks import add_hook
 from explorer.models.handle import LoadedModel
 
-Head = tuple[int, int]  # (layer, query head), both 0-based
+from explorer.interventions.describe import Head, describe_heads  # noqa: F401 - re-exported
 
 
 class InterventionError(ExplorerError, ValueError):
@@ -47,11 +47,6 @@ def validate_heads(model: LoadedModel, heads: Mapping[Head, object] | list[Head]
                                     f"0..{p.n_heads - 1} per layer. Fix: choose a head in that range.")
         out.append((layer, head))
     return out
-
-
-def describe_heads(factors: Mapping[Head, float]) -> str:
-    """A stable description for cache keys, e.g. ``scale L12H3x0.0,L20H1x2.5``."""
-    return "scale " + ",".join(f"L{l}H{h}x{float(f)!r}" for (l, h), f in sorted(factors.items()))
 
 
 def _check_factor(key: Head, factor: float) -> float:

@@ -33,6 +33,11 @@ class Item:
             object.__setattr__(self, "origin", tuple(range(len(self.choices))))
         self._validate()
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its fields, the metadata as a dict (a read-only mapping view does not pickle): an item goes
+        to the model host of a served dashboard and to a cluster's workers as it is."""
+        return (Item, (self.id, self.question, self.choices, self.answer, dict(self.metadata), self.origin))
+
     def _validate(self) -> None:
         fail = lambda fld, problem, fix: ItemError(self.id, fld, problem, fix)  # noqa: E731
         if not isinstance(self.question, str) or not self.question.strip():

@@ -138,3 +138,15 @@ def parse_order(text: str) -> Order:
     (1, 2, 0)
     """
     return tuple(int(t) for t in str(text).split(","))
+
+
+def orders_for(items: Sequence[Item], orders: OrderSpec, *, seed: int = 0) -> dict[int, list[Order]]:
+    """The orders used for each number of choices present among ``items``."""
+    out = {}
+    for k in sorted({i.k for i in items}):
+        try:
+            out[k] = resolve_orders(orders, k, seed=seed)
+        except OrderError as e:
+            with_k = [i.id for i in items if i.k == k]
+            raise OrderError(f"{len(with_k)} item(s) have {k} choices (first {with_k[0]!r}): {e}") from None
+    return out

@@ -91,6 +91,16 @@ class ModelRegistry:
             self.loading = None
             self._one_load.release()
 
+    def add(self, name: str | None, model: LoadedModel) -> str:
+        """Keep ``model``, loaded elsewhere, as ``name``'s checkpoint (making room as a load would); its key."""
+        key = self.key(name)
+        with self._lock:
+            if key not in self._models:
+                self._make_room()
+            self._models[key] = model
+            self._models.move_to_end(key)
+        return key
+
     def unload(self, name: str | None) -> bool:
         """Forget ``name``'s checkpoint; whether it was loaded."""
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING
 
 from explorer._lazy import lazy_exports
@@ -17,9 +19,11 @@ if TYPE_CHECKING:
     from explorer.probes.counterfactual import (capital_counterfactuals, Counterfactual, known_facts,
                                                 load_counterfactuals)
     from explorer.probes.contrasts import item_contrasts
-    from explorer.probes.heads import head_attribution, logit_diff_components, mean_attribution, top_heads
-    from explorer.probes.sweep import sweep_heads, sweep_summary
-    from explorer.probes.chain import chain_conditions, chain_probe, Condition
+    from explorer.probes.heads import head_attribution, logit_diff_components
+    from explorer.metrics.heads import mean_attribution, sweep_summary, top_heads
+    from explorer.probes.sweep import sweep_heads
+    from explorer.probes.chain import chain_probe
+    from explorer.probes.conditions import chain_conditions, Condition
 
 _EXPORTS = {
     "score_choices": "explorer.probes.choices",
@@ -43,17 +47,29 @@ _EXPORTS = {
     "known_facts": "explorer.probes.counterfactual",
     "item_contrasts": "explorer.probes.contrasts",
     "head_attribution": "explorer.probes.heads",
-    "mean_attribution": "explorer.probes.heads",
-    "top_heads": "explorer.probes.heads",
+    "mean_attribution": "explorer.metrics.heads",
+    "top_heads": "explorer.metrics.heads",
     "logit_diff_components": "explorer.probes.heads",
     "sweep_heads": "explorer.probes.sweep",
-    "sweep_summary": "explorer.probes.sweep",
-    "Condition": "explorer.probes.chain",
-    "chain_conditions": "explorer.probes.chain",
+    "sweep_summary": "explorer.metrics.heads",
+    "Condition": "explorer.probes.conditions",
+    "chain_conditions": "explorer.probes.conditions",
     "chain_probe": "explorer.probes.chain",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-# Imported now: the function shares its module's name, and importing that module later would leave the module here.
-from explorer.probes.attentiveness import attentiveness  # noqa: E402
+class _Probes(types.ModuleType):
+    """``attentiveness`` names both a module of this package and the function it defines. Importing the module
+    (``explorer.probes.attentiveness``) sets the package's attribute to the module; this keeps the function there,
+    so ``from explorer.probes import attentiveness`` is the probe however the module was first imported, and
+    importing this package (its plain data: conditions, counterfactual records, calibration summaries) imports
+    no torch."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "attentiveness" and isinstance(value, types.ModuleType):
+            value = value.attentiveness
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Probes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,9 @@ from explorer.metrics.reliability import Strategy, assign_bins, bin_edges, relia
 from explorer.metrics.scores import balance_score, brier_top, selective_auc
 from explorer.metrics.small import MIN_INTERVAL_ITEMS, warn_small
 from explorer.metrics.smooth import smooth_ece_interval, smooth_reliability
-from explorer.models.handle import LoadedModel
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 CONFIDENCE_SOURCES = (C.PROB_NORM, C.PROB)
 PROMPT_KEYS = [C.ITEM_ID, C.FORMAT, C.SHOTS, C.SEED, C.INTERVENTION, C.CONDITION, C.PROMPT]

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from itertools import product
 
 import pandas as pd
 
 from explorer import columns as C
 from explorer.errors import need_items
-from explorer.interventions.heads import Head, scale_heads
+from explorer.interventions.heads import scale_heads
 from explorer.items.item import Item
+from explorer.probes.conditions import Condition, chain_conditions  # noqa: F401 - re-exported
 from explorer.metrics.chain import chain_quantities
 from explorer.models.handle import LoadedModel
 from explorer.probes.calibration import option_matrix, prompt_keys
@@ -31,46 +30,6 @@ from explorer.scoring.progress import ProgressFn
 from explorer.scoring.targets import check_fits
 
 Models = LoadedModel | Mapping[str, LoadedModel] | Sequence[LoadedModel]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One way of asking: ``model`` (a key of the models given to :func:`chain_probe`; "" for the only
-    one), ``fmt`` (a named format), ``shots`` (demonstrations from the pool) and ``heads``
-    ({(layer, head): factor}, scaled with :func:`explorer.interventions.scale_heads`)."""
-
-    name: str
-    model: str = ""
-    fmt: str = "letters"
-    shots: int = 0
-    heads: Mapping[Head, float] = field(default_factory=dict)
-
-
-def chain_conditions(*, models: Sequence[str] = ("",), formats: Sequence[str] = ("letters",),
-                     shots: Sequence[int] = (0,),
-                     interventions: Mapping[str, Mapping[Head, float]] | None = None) -> list[Condition]:
-    """Every combination of models x formats x shots x interventions ({label: heads}; default: none),
-    named by the parts that vary ("smollm2-135m · 1-shot"); a single condition by its model (when
-    named), format, shots and intervention (when there is one).
-
-    >>> [c.name for c in chain_conditions(shots=[0, 1])]
-    ['0-shot', '1-shot']
-    >>> [c.name for c in chain_conditions()]
-    ['letters · 0-shot']
-    >>> scaled = {"none": {}, "L3H1x0": {(3, 1): 0.0}}
-    >>> [c.name for c in chain_conditions(formats=["letters", "cloze"], interventions=scaled)]
-    ['letters · none', 'letters · L3H1x0', 'cloze · none', 'cloze · L3H1x0']
-    """
-    interventions = dict(interventions) if interventions else {"no intervention": {}}
-    grid = list(product(models, formats, shots, interventions))
-    single = len(grid) == 1
-    varying = [len(set(parts)) > 1 for parts in zip(*grid)] if not single else [True] * 4
-    out = []
-    for model, fmt, k, label in grid:
-        parts = [model, fmt, f"{k}-shot", label if interventions[label] or not single else ""]
-        name = " · ".join(p for p, v in zip(parts, varying) if v and p)
-        out.append(Condition(name=name, model=model, fmt=fmt, shots=int(k), heads=dict(interventions[label])))
-    return out
 
 
 def model_map(models: Models) -> dict[str, LoadedModel]:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from explorer.errors import ItemError, need_items
 from explorer.items.builtin import counterfactual_capitals
 from explorer.items.files import jsonl_records
-from explorer.models.handle import LoadedModel
-from explorer.scoring import score_next_token
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 KnownRule = Literal["candidates", "beats_target", "argmax"]
 
@@ -119,6 +120,8 @@ def known_facts(model: LoadedModel, records: Sequence[Counterfactual], *, rule: 
     extra = {first_token(model.tokenizer, a) for a in answers}
     vocab = sorted(set(targets.tolist()) | set(foils.tolist()) | extra)
     col = {t: i for i, t in enumerate(vocab)}
+    from explorer.scoring import score_next_token  # noqa: PLC0415 - torch: records are read without it
+
     scores = score_next_token(model, [r.fact_prompt for r in records], vocab, top_k=1 if rule == "argmax" else 0,
                               batch_size=batch_size)
     keep = []

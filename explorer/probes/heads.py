@@ -27,6 +27,7 @@ from torch import nn
 from explorer import columns as C
 from explorer.errors import need_items
 from explorer.interventions.hooks import add_hook
+from explorer.metrics.heads import mean_attribution, top_heads  # noqa: F401 - re-exported
 from explorer.models.architecture import ModelParts, materialized
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
@@ -198,39 +199,6 @@ def head_attribution(model: LoadedModel, records: Sequence[Counterfactual], *, b
     if not frames:
         return pd.DataFrame(columns=C.HEAD_ATTRIBUTION_COLUMNS)
     return pd.concat([frames[i] for i in range(len(records))], ignore_index=True)[C.HEAD_ATTRIBUTION_COLUMNS]
-
-
-def mean_attribution(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean attribution over prompts per (layer, head) (``MEAN_ATTRIBUTION_COLUMNS``).
-
-    >>> f = pd.DataFrame({"prompt_id": ["a", "a", "b", "b"], "layer": [0, 0, 0, 0], "head": [0, 1, 0, 1],
-    ...                   "attribution": [1.0, -2.0, 3.0, 0.0]})
-    >>> m = mean_attribution(f)
-    >>> m["attribution"].tolist(), m["n_prompts"].tolist()
-    ([2.0, -1.0], [2, 2])
-
-    A frame of several models (a ``model`` column) gives one map per model, each of its own shape, the
-    ``model`` column first, the models in their given order (a model's rows come layer by layer, head by head).
-    """
-    keys = [C.MODEL] if C.MODEL in frame else []
-    g = frame.groupby([*keys, C.LAYER, C.HEAD], as_index=False, sort=not keys).agg(
-        **{C.ATTRIBUTION: (C.ATTRIBUTION, "mean"), C.N_PROMPTS: (C.PROMPT_ID, "nunique")})
-    return g[[*keys, *C.MEAN_ATTRIBUTION_COLUMNS]]
-
-
-def top_heads(mean: pd.DataFrame, n: int = 5, *, toward: str = "target") -> list[list]:
-    """The ``n`` strongest heads as ``[layer, head, mean attribution]``, strongest first:
-    most positive for ``toward="target"``, most negative for ``"foil"``.
-
-    >>> m = pd.DataFrame({"layer": [0, 0, 1], "head": [0, 1, 0], "attribution": [0.5, -2.0, 1.5]})
-    >>> top_heads(m, 2), top_heads(m, 1, toward="foil")
-    ([[1, 0, 1.5], [0, 0, 0.5]], [[0, 1, -2.0]])
-    """
-    if toward not in ("target", "foil"):
-        raise ValueError(f"toward must be 'target' or 'foil', not {toward!r}")
-    ranked = mean.sort_values(C.ATTRIBUTION, ascending=toward == "foil", kind="stable")
-    ranked = ranked[ranked[C.ATTRIBUTION] > 0] if toward == "target" else ranked[ranked[C.ATTRIBUTION] < 0]
-    return [[int(r[C.LAYER]), int(r[C.HEAD]), float(r[C.ATTRIBUTION])] for _, r in ranked.head(n).iterrows()]
 
 
 @torch.no_grad()

@@ -15,7 +15,8 @@ import pandas as pd
 from explorer import columns as C
 from explorer.errors import need_items
 from explorer.items.item import Item
-from explorer.items.orders import Order, OrderError, OrderSpec, check_labels, order_string, resolve_orders
+from explorer.items.orders import (Order, OrderError, OrderSpec, check_labels, order_string, orders_for,  # noqa: F401
+                                   resolve_orders)
 from explorer.models.handle import LoadedModel
 from explorer.probes.models import across_models
 from explorer.probes.choices import score_choices
@@ -34,18 +35,6 @@ def permutation_format(fmt: str | PromptFormat = "letters", *, labels: str | Seq
     if template is not None:
         changes["template"] = template
     return dataclasses.replace(fmt, **changes) if changes else fmt
-
-
-def orders_for(items: Sequence[Item], orders: OrderSpec, *, seed: int = 0) -> dict[int, list[Order]]:
-    """The orders used for each number of choices present among ``items``."""
-    out = {}
-    for k in sorted({i.k for i in items}):
-        try:
-            out[k] = resolve_orders(orders, k, seed=seed)
-        except OrderError as e:
-            with_k = [i.id for i in items if i.k == k]
-            raise OrderError(f"{len(with_k)} item(s) have {k} choices (first {with_k[0]!r}): {e}") from None
-    return out
 
 
 @across_models

@@ -21,6 +21,7 @@ import torch
 
 from explorer import columns as C
 from explorer.interventions.heads import Head, scale_heads_per_row, validate_heads
+from explorer.metrics.heads import sweep_summary  # noqa: F401 - re-exported
 from explorer.models.handle import LoadedModel
 from explorer.probes.batching import token_passes
 from explorer.probes.counterfactual import Counterfactual, answer_tokens
@@ -108,17 +109,3 @@ def sweep_heads(model: LoadedModel, records: Sequence[Counterfactual], heads: Se
     order = {a: i for i, a in enumerate(factors)}
     frame = frame.assign(_f=frame[C.FACTOR].map(order)).sort_values(["_f", "_n"], kind="stable", ignore_index=True)
     return frame[C.SWEEP_COLUMNS]
-
-
-def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Target rate and mean logit difference per (heads, factor) (``SWEEP_SUMMARY_COLUMNS``).
-
-    >>> f = pd.DataFrame({"heads": "L0H1", "factor": [0.0, 0.0, 2.0, 2.0], "prompt_id": ["a", "b", "a", "b"],
-    ...                   "logit_diff": [-1.0, 3.0, 2.0, 4.0], "target_wins": [False, True, True, True]})
-    >>> sweep_summary(f)[["factor", "target_rate", "mean_logit_diff"]].values.tolist()
-    [[0.0, 0.5, 1.0], [2.0, 1.0, 3.0]]
-    """
-    g = frame.groupby([C.HEADS, C.FACTOR], as_index=False, sort=False).agg(
-        **{C.TARGET_RATE: (C.TARGET_WINS, "mean"), C.MEAN_LOGIT_DIFF: (C.LOGIT_DIFF, "mean"),
-           C.N_PROMPTS: (C.PROMPT_ID, "nunique")})
-    return g[C.SWEEP_SUMMARY_COLUMNS]

@@ -16,7 +16,7 @@ from explorer import columns as C
 from explorer.probes.permutation import permutation_probe
 from explorer.scoring import ResultCache, default_cache
 from tests.tiny import tiny_model
-from widgets._plot import model_lock
+from explorer.serve.calls import model_lock
 from widgets.dashboard import Dashboard
 from widgets.export import frame_bytes
 from widgets.registry import VIEWS, view

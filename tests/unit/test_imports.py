@@ -87,7 +87,7 @@ def test_the_engine_imports_downward_and_never_the_widgets():
 
 def test_the_graph_sees_imports_inside_functions():
     graph = import_graph()
-    assert graph.has_edge("widgets.heads", "explorer.probes.heads")  # imported in a method, not at the top
+    assert graph.has_edge("widgets.heads", "explorer.probes.counterfactual")  # imported in a method, not at the top
     assert not graph.has_edge("widgets.heads", "explorer.models.handle")  # only under TYPE_CHECKING
 
 

@@ -1,4 +1,5 @@
-"""``lm-explorer demo``: a diagnostics summary on the bundled model, then the dashboard in Voila, served: a
+"""``lm-explorer demo``: a diagnostics summary on the bundled model, then the dashboard in Voila, served (the pages'
+kernels run their work on this process's copy of the model, the model host of ``explorer.serve.host``): a
 visitor loads the bundled models, the built-in sets and uploads within limits (``explorer.serve``); the
 operator opens it up with ``--allow-any-model``, ``--allow-any-data`` or ``--policy FILE``."""
 
@@ -8,18 +9,24 @@ import argparse
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from explorer import columns as C
 from explorer.cli.common import add_model_argument, load_model
 from explorer.errors import ExplorerError
 from explorer.paths import cache_dir
 from explorer.serve import ENV as POLICY_ENV
+from explorer.models.names import DEFAULT_MODEL
+from explorer.models.registry import ModelRegistry
 from explorer.serve import Policy, served
+from explorer.serve.host import hosting, run_beside
 from explorer.scoring.progress import tqdm_progress
+
+if TYPE_CHECKING:
+    from explorer.models.handle import LoadedModel
 
 NAME = "demo"
 HELP = "print a diagnostics summary on the bundled model, then serve the dashboard with Voila"
@@ -124,7 +131,7 @@ def demo_policy(args: argparse.Namespace) -> Policy:
     return policy
 
 
-def summary(model_name: str | None, n_items: int) -> None:
+def summary(model_name: str | None, n_items: int) -> LoadedModel:
     from explorer.items.builtin import builtin_items  # noqa: PLC0415 - heavy: not for --help
     from explorer.probes.choices import score_choices  # noqa: PLC0415
 
@@ -143,11 +150,12 @@ def summary(model_name: str | None, n_items: int) -> None:
         print(f"{fmt:<8} {mass:>16.4f} {pred[C.IS_GOLD].astype(float).mean():>9.3f} "
               f"{(pred[C.POSITION] == 0).mean():>21.3f}", flush=True)
     print(f"\nsummary done in {time.perf_counter() - t0:.1f} s", flush=True)
+    return model
 
 
 def run(args: argparse.Namespace) -> int:
     policy = demo_policy(args)  # a bad policy file stops here, before the summary
-    summary(args.model, args.items)
+    model = summary(args.model, args.items)
     if args.no_serve:
         return 0
     if not DASHBOARD.exists():
@@ -156,8 +164,11 @@ def run(args: argparse.Namespace) -> int:
     env = voila_env(dict(os.environ), args.port, policy)
     if args.model:
         env["LM_EXPLORER_MODEL"] = args.model
-    try:
-        return subprocess.call(voila_command(DASHBOARD, args.port, spare=not args.no_spare), env=env,
-                               cwd=DASHBOARD.parent)
-    except KeyboardInterrupt:
-        return 0
+    # the pages' kernels share this process's copy of the model (the model host): they hold no torch
+    with hosting(policy, ModelRegistry(capacity=policy.max_models)) as host:
+        host.admit(args.model or DEFAULT_MODEL, model)
+        try:
+            return run_beside(voila_command(DASHBOARD, args.port, spare=not args.no_spare), host, env=env,
+                              cwd=DASHBOARD.parent)
+        except KeyboardInterrupt:
+            return 0
