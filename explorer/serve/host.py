@@ -107,6 +107,8 @@ class ModelHost:
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self.requests = 0  # requests answered (tests, the log)
+        self._running = 0  # requests being answered now
+        self._count = threading.Lock()
 
     def env(self) -> dict[str, str]:
         """The environment a kernel needs to reach this host (:func:`explorer.serve.remote.host_loader` reads it)."""
@@ -138,15 +140,19 @@ class ModelHost:
         while self._listener is not None:
             try:
                 conn = self._listener.accept()
-            except AuthenticationError:
+            except (AuthenticationError, EOFError):  # no key, or gone before answering the challenge
                 print("lm-explorer host: refused a connection without the key", file=sys.stderr, flush=True)
                 continue
             except OSError:
-                return  # closed
+                if self._listener is None:
+                    return  # closed
+                continue
             threading.Thread(target=self._serve, args=(conn,), daemon=True, name="lm-explorer-host-call").start()
 
     def _serve(self, conn: Connection) -> None:
         caller = _Caller(conn)
+        with self._count:
+            self._running += 1
         try:
             request = conn.recv()
             caller.send(("result", self._answer(request, caller)))
@@ -156,8 +162,11 @@ class ModelHost:
             caller.send(("error", portable(e)))
         finally:
             conn.close()
-            self.requests += 1
-            release_memory()
+            with self._count:
+                self.requests, self._running = self.requests + 1, self._running - 1
+                idle = self._running == 0
+            if idle:  # not after every chunk of a view's work (a collection takes ~0.15 s with torch loaded)
+                release_memory()
 
     def _answer(self, request: Any, caller: _Caller) -> Any:
         kind = request[0] if isinstance(request, tuple) and request else None
@@ -200,6 +209,11 @@ def run_beside(command: list[str], host: ModelHost, **popen: Any) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
     return child.wait()
+
+
+def hosted_command(command: list[str], *, preload: str | None = None) -> list[str]:
+    """``command`` run beside a model host of its own (this module's ``main``), loading ``preload`` at once."""
+    return [sys.executable, "-m", "explorer.serve.host", *(["--preload", preload] if preload else []), "--", *command]
 
 
 def main(argv: list[str] | None = None) -> int:

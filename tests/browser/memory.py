@@ -158,11 +158,19 @@ class TreeSampler:
         self._thread.join(10)
 
 
+def process_memory(pid: int, *, reset: bool = False) -> dict[str, int]:
+    """One process's peak RSS since it started or since the last ``reset`` (``VmHWM``), and its RSS now split into
+    anonymous and file-backed pages (memory-mapped weights are file-backed), in bytes. ``reset`` starts a new peak
+    (``clear_refs``)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    if reset:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    kb = lambda key: int(status[key].split()[0]) * 1024  # noqa: E731
+    return {"peak_rss": kb("VmHWM"), "rss": kb("VmRSS"), "anon": kb("RssAnon"), "file": kb("RssFile")}
+
+
 def kernel_memory(server_pid: int, *, reset: bool = False) -> list[dict[str, int]]:
-    """Of each ipykernel the server runs now, largest peak first: its peak RSS since it started or since the
-    last ``reset`` (``VmHWM``), and its RSS now split into anonymous and file-backed pages (the model's
-    weights are a memory-mapped file, shared by every kernel that maps it), in bytes. ``reset`` starts a
-    new peak (``clear_refs``)."""
+    """:func:`process_memory` of each ipykernel the server runs now, largest peak first."""
     import psutil  # noqa: PLC0415
 
     out = []
@@ -170,13 +178,9 @@ def kernel_memory(server_pid: int, *, reset: bool = False) -> list[dict[str, int
         try:
             if "ipykernel" not in " ".join(p.cmdline()):
                 continue
-            status = dict(line.split(":", 1) for line in Path(f"/proc/{p.pid}/status").read_text().splitlines())
-            if reset:
-                Path(f"/proc/{p.pid}/clear_refs").write_text("5")
+            out.append(process_memory(p.pid, reset=reset))
         except (psutil.Error, OSError):
             continue
-        kb = lambda key: int(status[key].split()[0]) * 1024  # noqa: E731
-        out.append({"peak_rss": kb("VmHWM"), "rss": kb("VmRSS"), "anon": kb("RssAnon"), "file": kb("RssFile")})
     return sorted(out, key=lambda k: -k["peak_rss"])
 
 

@@ -3,7 +3,8 @@
 - everything a visitor must not do is refused in one line saying what is allowed, and nothing is read from
   the server's disk, downloaded, executed or rendered as markup (a server path in the model, data and
   run-folder boxes, an unlisted hub id, a huge sample, markup and newlines in uploads, an oversized upload);
-- every tab walked under a real 2 GB memory limit (a cgroup, found at run time), the kernel's and the whole
+- every tab walked under a real 2 GB memory limit (a cgroup, found at run time), the page's kernel within 1.2 GB
+  (the model and its passes are the model host's, shared by every page), the kernel's, the host's and the whole
   tree's peaks recorded;
 - five pages open at once on one server each get their results; closed, their kernels are culled.
 
@@ -24,7 +25,9 @@ from explorer.cli.commands.demo import DASHBOARD, voila_command, voila_env
 from explorer.models import DEFAULT_MODEL, load_model
 from explorer.paths import cache_dir
 from explorer.serve import served
-from tests.browser.memory import TreeSampler, evict_from_page_cache, kernel_memory, kernel_peaks, memory_limit
+from explorer.serve.host import hosted_command
+from tests.browser.memory import (TreeSampler, evict_from_page_cache, kernel_memory, kernel_peaks, memory_limit,
+                                  process_memory)
 from tests.browser.servers import CHROMIUM, free_port, isolated_env, kernels, local_page, server
 from tests.browser.test_voila_dashboard import TABS, Tab, screenshots_folder, wait_for
 
@@ -41,7 +44,8 @@ def serving(tmp_path: Path, *, policy=None, spare: bool = True, limit=None, cach
     env = {**voila_env(isolated_env(tmp_path), port, policy), "LM_EXPLORER_RESULTS": str(tmp_path / "r.sqlite")}
     if cache is not None:
         env["LM_EXPLORER_CACHE"] = str(cache)
-    cmd = voila_command(DASHBOARD, port, spare=spare, cull_idle_s=10, cull_interval_s=3)
+    cmd = hosted_command(voila_command(DASHBOARD, port, spare=spare, cull_idle_s=10, cull_interval_s=3),
+                         preload=DEFAULT_MODEL)  # as the demo serves it: the pages' kernels share the host's model
     cmd = limit.command(cmd) if limit is not None else cmd
     return port, server(cmd, cwd=DASHBOARD.parent, env=env, log=tmp_path / "voila.log",
                         ready_url=f"http://127.0.0.1:{port}/voila/static/", timeout=180)
@@ -206,6 +210,7 @@ def test_every_tab_within_a_2_gb_limit(tmp_path):
             time.sleep(1)
             figures["kernel_peak_rss"] = max(figures["kernel_peak_rss"][0], *steps.values())
             figures["kernel_now"] = kernel_memory(proc.pid)[0]
+            figures["host"] = process_memory(proc.pid)  # the model host: the tree's root, holding the model
             figures["cgroup_peak"] = limit.peak()
             figures["oom_kills"] = limit.oom_kills()
             figures["kernels"] = kernels(proc)
@@ -215,13 +220,12 @@ def test_every_tab_within_a_2_gb_limit(tmp_path):
     print(f"\nmemory under a 2 GB limit: {json.dumps(figures)}\n(written to {folder / 'memory.json'})")
     assert not errors, errors
     assert figures["oom_kills"] == 0 and figures["cgroup_peak"] <= 1.8 * GB, figures
-    # The issue asks 1.2 GB of the page's kernel; it holds about 0.74 GB of file-backed pages (the model's
-    # memory-mapped weights, 0.54 GB, shared with every kernel, and the libraries) and 0.52 GB of anonymous memory
-    # once idle, so this is the bound reached so far, with a margin (1.36-1.37 GB measured; benchmarks/RESULTS.md).
-    # The tree's memory is its PSS (shared pages counted once, split among the processes that map them): summed RSS
+    # The page's kernel holds the widgets and its frames; the model, torch and every pass are the host's, so the
+    # kernel keeps within the issue's 1.2 GB (decimal) by far, and maps no weights. The tree's memory is its PSS (shared pages counted once, split among the processes that map them): summed RSS
     # counts the libraries every process maps (server, spare kernel, page kernel) once per process, and swung from
     # 1.82 to 1.96 GB between quiet runs while the cgroup, which counts each page once, stayed near 1.6 GB.
-    assert figures["tree_pss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.4 * GB, figures
+    assert figures["tree_pss"] <= 1.8 * GB and figures["kernel_peak_rss"] <= 1.2e9, figures
+    assert figures["kernel_now"]["file"] < 0.3e9 and figures["host"]["file"] > 0.5e9, figures  # weights: the host's
 
 
 def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tmp_path):
@@ -239,7 +243,7 @@ def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tm
             assert len(tab.plots()[0][0][2]) == 12  # its own 12 items
             done[n] = time.monotonic() - opened
         figures = {"pages": len(pages), "page_to_results_s": done, "kernels_while_open": kernels(proc),
-                   "kernel_peak_rss": kernel_peaks(proc.pid)}
+                   "kernel_peak_rss": kernel_peaks(proc.pid), "host": process_memory(proc.pid)}
         for page in pages:
             page.close()
         closed = time.monotonic()

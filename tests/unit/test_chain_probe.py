@@ -150,7 +150,7 @@ def test_cli_bad_arguments(cli, capsys, argv, message):
 def test_doctests():
     import doctest
 
-    from explorer.probes import chain as module
+    from explorer.probes import conditions as module
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -159,4 +159,8 @@ def test_shapes(tiny):
 
 
 def test_doctests():
+    from explorer.metrics import heads as summaries  # noqa: PLC0415 - mean_attribution, top_heads, sweep_summary
+
     assert doctest.testmod(heads_module).failed == 0
+    result = doctest.testmod(summaries)
+    assert result.attempted > 0 and result.failed == 0

@@ -26,7 +26,7 @@ from explorer.probes.attentiveness import attentiveness
 from explorer.probes.counterfactual import Counterfactual
 from explorer.serve import served
 from explorer.serve.calls import CALLS, run
-from explorer.serve.host import ADDRESS_ENV, KEY_ENV, hosting
+from explorer.serve.host import ADDRESS_ENV, KEY_ENV, hosted_command, hosting
 from explorer.serve.remote import HostLoader, RemoteModel, host_loader
 from tests.tiny import tiny_items, tiny_model
 
@@ -241,3 +241,26 @@ def test_one_copy_per_checkpoint_whatever_the_alias_and_however_many_pages_ask()
         for t in threads:
             t.join(60)
     assert len(loads) == 1
+
+
+def test_a_command_run_beside_a_host_reaches_it_and_the_host_goes_when_it_ends():
+    script = ("import sys\nfrom explorer.serve.remote import host_loader\nloader = host_loader()\n"
+              "try:\n    loader('/etc')\nexcept Exception as e:\n    print(type(e).__name__, loader.address)\n"
+              "sys.exit(3)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LM_EXPLORER_POLICY", None)
+    done = subprocess.run(hosted_command([sys.executable, "-c", script]), env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    refused, address = done.stdout.split()
+    assert refused == "Refused"  # served by default: a path is no model
+    assert not Path(address).parent.exists()  # the socket's folder goes with the host
+
+
+def test_a_caller_that_leaves_mid_handshake_does_not_stop_the_host(host, remote):
+    import socket  # noqa: PLC0415
+
+    for _ in range(3):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(host.address)  # and gone without answering the challenge
+    assert len(run(remote, "score_choices", tiny_items(1), "letters")) == 4
