@@ -206,9 +206,13 @@ def run_beside(command: list[str], host: ModelHost, **popen: Any) -> int:
     """Run ``command`` with the host's environment until it ends (signals to this process go to it)."""
     env = {**popen.pop("env", os.environ), **host.env()}
     child = subprocess.Popen(command, env=env, **popen)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda s, _f: child.send_signal(s))
-    return child.wait()
+    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    before = {sig: signal.signal(sig, lambda s, _f: child.send_signal(s)) for sig in signals}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def hosted_command(command: list[str], *, preload: str | None = None) -> list[str]:

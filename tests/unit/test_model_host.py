@@ -29,6 +29,7 @@ from explorer.serve.calls import CALLS, run
 from explorer.serve.host import ADDRESS_ENV, KEY_ENV, hosted_command, hosting
 from explorer.serve.remote import HostLoader, RemoteModel, host_loader
 from tests.tiny import tiny_items, tiny_model
+from tests.walk import walk
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = served(models=("tiny",))
@@ -161,62 +162,32 @@ def test_non_engine_errors_reach_the_page_as_text():
     assert isinstance(error, RemoteError) and str(error) == "Foreign: out of memory"
 
 
-WALK = r"""
+PAGE = r"""
 import json, sys
+from tests.walk import walk
 from widgets.dashboard import Dashboard
-from widgets.registry import VIEWS, view
 d = Dashboard(start=False, n_items=4, model="tiny", frame_first=False)
 d.load(); d.runner.wait(120)
 assert d.model is not None, d.message.value
-numbers = {}
-for v in VIEWS:
-    w = d.build(view(v.key))
-    w.runner.wait(300)
-    for extra in ("layer_runner", "item_runner"):
-        if hasattr(w, extra):
-            getattr(w, extra).wait(300)
-    assert w.condition == "fresh", (v.key, w.note.value)
-    numbers[v.key] = w.shown_numbers()
-heads = d.views["heads"]
-heads.slider.value = 0.0; heads.runner.wait(300); heads.apply.value = True
-w = d.build(view("permutation")); w.runner.wait(300)
-assert w.shown.heads and set(w.shown.heads.values()) == {0.0}, w.shown.heads
-numbers["permutation scaled"] = w.shown_numbers()
-print(json.dumps({"numbers": numbers, "torch": "torch" in sys.modules, "transformers": "transformers" in sys.modules,
-                  "model": type(d.model).__name__}, default=float))
+print(json.dumps({"numbers": walk(d), "torch": "torch" in sys.modules, "transformers": "transformers" in sys.modules,
+                  "model": type(d.model).__name__}))
 """
 
 
 def walk_here(model) -> dict:
     """The same walk on a dashboard holding ``model`` in this process."""
     from widgets.dashboard import Dashboard  # noqa: PLC0415
-    from widgets.registry import VIEWS, view  # noqa: PLC0415
 
     d = Dashboard(start=False, n_items=4, model="tiny", frame_first=False, policy=POLICY)
     d.models = ModelRegistry(lambda key, cancel=None: model, capacity=1)
     d.load()
     d.runner.wait(120)
-    numbers = {}
-    for v in VIEWS:
-        w = d.build(view(v.key))
-        w.runner.wait(300)
-        for extra in ("layer_runner", "item_runner"):
-            if hasattr(w, extra):
-                getattr(w, extra).wait(300)
-        numbers[v.key] = w.shown_numbers()
-    heads = d.views["heads"]
-    heads.slider.value = 0.0
-    heads.runner.wait(300)
-    heads.apply.value = True
-    w = d.build(view("permutation"))
-    w.runner.wait(300)
-    numbers["permutation scaled"] = w.shown_numbers()
-    return json.loads(json.dumps(numbers, default=float))
+    return walk(d)
 
 
 def test_a_served_page_beside_the_host_shows_the_same_numbers_and_never_imports_torch(host, model):
     env = {**os.environ, **host.env(), "LM_EXPLORER_POLICY": POLICY.to_json(), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", WALK], env=env, cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", PAGE], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     page = json.loads(done.stdout.strip().splitlines()[-1])
