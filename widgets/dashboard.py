@@ -49,19 +49,16 @@ class Dashboard:
     ``policy``: what may be loaded (:class:`~explorer.serve.Policy`); by default the one
     :func:`~explorer.serve.current_policy` finds: open in a notebook, served under Voila. The frame is built
     before torch is imported; the model loads in the background (in a kernel Voila pre-heats for a page not
-    yet opened, once a page takes it, so a spare kernel holds no model). Beside a model host
-    (:mod:`explorer.serve.host`: ``lm-explorer demo``, Binder) the model loads there, shared by every page, and
-    the kernel never imports torch. ``frame_first`` (default: when
-    served): the tabs' views are built just after the frame is on the page, rather than before it."""
+    yet opened, once a page takes it, so a spare kernel holds no model); beside a model host (``explorer.serve.
+    host``: the demo, Binder) it loads there, shared by every page, and the kernel never imports torch.
+    ``frame_first`` (default: when served): the tabs' views are built just after the frame is on the page."""
 
     def __init__(self, *, model: str | None = None, dataset: str = "capitals", n_items: int = 12,
                  start: bool = True, run: str | None = None, policy: Policy | None = None,
                  frame_first: bool | None = None) -> None:
         self.policy = policy if policy is not None else current_policy()
         self.state = SharedState()
-        host = host_loader()  # served beside a model host: the models live there, and this kernel holds no torch
-        self.models = (ModelRegistry(host, capacity=self.policy.max_models) if host is not None else
-                       ModelRegistry(capacity=self.policy.max_models))  # one copy per checkpoint
+        self.models = ModelRegistry(host_loader(), capacity=self.policy.max_models)  # one copy per checkpoint
         self.model: LoadedModel | None = None
         self.model_spec: str | None = None  # the load_model argument of the model in use (None: the bundled one)
         self.static = None  # the static copy of the figures, once displayed in a notebook (not under Voila)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from explorer import columns as C
 from explorer.items.item import Item
+from explorer.metrics.heads import mean_attribution, sweep_summary
 from explorer.serve.calls import run
 from widgets._plot import refresh
 from widgets._runner import Job
@@ -160,7 +161,7 @@ class HeadsWidget(ProbeView):
         job.emit((records, attribution, None, None))
         head = spec.head
         if head is None:
-            mean = _mean(attribution)
+            mean = mean_attribution(attribution)
             top = mean.loc[mean[C.ATTRIBUTION].abs().idxmax()]
             head = (int(top[C.LAYER]), int(top[C.HEAD]))
         factors = sorted({*self.grid, 1.0, float(spec.factor)})
@@ -202,7 +203,7 @@ class HeadsWidget(ProbeView):
 
     def _clear(self) -> None:
         self.attribution, self._sweep, self.numbers = self.attribution.iloc[0:0], None, {}
-        refresh(self.heat_fig, F.attribution_heatmap(_mean(self.attribution)))
+        refresh(self.heat_fig, F.attribution_heatmap(mean_attribution(self.attribution)))
         refresh(self.curve_fig, F.sweep_figure(pd.DataFrame(columns=C.SWEEP_SUMMARY_COLUMNS)))
         self.table.value = self.headline.value = ""
 
@@ -210,20 +211,20 @@ class HeadsWidget(ProbeView):
         frame = self.attribution
         if self.prompt.value:
             frame = frame[frame[C.PROMPT_ID] == self.prompt.value]
-        return _mean(frame)
+        return mean_attribution(frame)
 
     def _show_factor(self) -> None:
         frame = getattr(self, "_sweep", None)
         if frame is None or self.head is None:
             return
-        summary = _sweep_summary(frame)
+        summary = sweep_summary(frame)
         base = summary.loc[summary[C.FACTOR] == 1.0, C.TARGET_RATE]
         factor = float(self.slider.value)
         refresh(self.curve_fig, F.sweep_figure(summary, current=factor, base_rate=float(base.iloc[0]) if len(base)
                                                else None, head=self.head))
         rows = frame[frame[C.FACTOR] == factor]
         self.table.value = F.prompt_table(rows, selected=self.state.selected_item)
-        mean = _mean(self.attribution)
+        mean = mean_attribution(self.attribution)
         att = mean[(mean[C.LAYER] == self.head[0]) & (mean[C.HEAD] == self.head[1])][C.ATTRIBUTION]
         rate = summary.loc[summary[C.FACTOR] == factor, C.TARGET_RATE]
         nan = float("nan")
@@ -291,15 +292,3 @@ class HeadsWidget(ProbeView):
                 self.state.heads = {self.head: float(self.slider.value)}
             self.state.apply_intervention = bool(self.apply.value)
         self._show_banner(self.spec())
-
-
-def _mean(frame: pd.DataFrame) -> pd.DataFrame:
-    from explorer.metrics.heads import mean_attribution  # noqa: PLC0415 - pandas: with the first results
-
-    return mean_attribution(frame)
-
-
-def _sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    from explorer.metrics.heads import sweep_summary  # noqa: PLC0415 - pandas: with the first results
-
-    return sweep_summary(frame)

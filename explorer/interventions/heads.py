@@ -20,10 +20,9 @@ from contextlib import ExitStack, contextmanager
 import torch
 
 from explorer.errors import ExplorerError
+from explorer.interventions.describe import Head, describe_heads  # noqa: F401 - re-exported
 from explorer.interventions.hooks import add_hook
 from explorer.models.handle import LoadedModel
-
-from explorer.interventions.describe import Head, describe_heads  # noqa: F401 - re-exported
 
 
 class InterventionError(ExplorerError, ValueError):

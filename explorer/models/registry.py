@@ -34,8 +34,8 @@ class ModelRegistry:
     """Loaded models by canonical key. ``load(name)`` returns the loaded copy or loads it; ``get`` never
     loads; ``unload`` forgets one (its memory goes once nothing else holds it)."""
 
-    def __init__(self, loader: Loader = _load_model, *, capacity: int | None = None) -> None:
-        self._loader, self.capacity = loader, capacity
+    def __init__(self, loader: Loader | None = None, *, capacity: int | None = None) -> None:
+        self._loader, self.capacity = loader or _load_model, capacity
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()  # guards the dict
         self._one_load = threading.Lock()  # held while a load runs

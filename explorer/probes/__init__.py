@@ -59,6 +59,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
+
 class _Probes(types.ModuleType):
     """``attentiveness`` names both a module of this package and the function it defines. Importing the module
     (``explorer.probes.attentiveness``) sets the package's attribute to the module; this keeps the function there,

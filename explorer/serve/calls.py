@@ -17,19 +17,10 @@ from typing import Any
 
 from explorer.errors import Refused
 
-# the engine functions a view runs on its model: name -> the module that defines it. The model host runs
+# the engine functions a view runs on its model, by their names in ``explorer.probes``. The model host runs
 # these and nothing else, whatever a connection asks for.
-CALLS = {
-    "score_choices": "explorer.probes.choices",
-    "attentiveness": "explorer.probes.attentiveness",
-    "layer_pma": "explorer.probes.layers",
-    "permutation_probe": "explorer.probes.permutation",
-    "item_contrasts": "explorer.probes.contrasts",
-    "known_facts": "explorer.probes.counterfactual",
-    "head_attribution": "explorer.probes.heads",
-    "sweep_heads": "explorer.probes.sweep",
-    "chain_probe": "explorer.probes.chain",
-}
+CALLS = ("score_choices", "attentiveness", "layer_pma", "permutation_probe", "item_contrasts", "known_facts",
+         "head_attribution", "sweep_heads", "chain_probe")
 
 _LOCKS: dict[int, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -39,7 +30,7 @@ def engine_function(name: str) -> Callable[..., Any]:
     """The engine function ``name`` of :data:`CALLS` (else :class:`Refused`)."""
     if name not in CALLS:
         raise Refused(f"{name!r} is not engine work a view runs; the model host runs {', '.join(CALLS)}")
-    return getattr(importlib.import_module(CALLS[name]), name)
+    return getattr(importlib.import_module("explorer.probes"), name)  # imported on first use (lazy exports)
 
 
 def model_lock(model: Any) -> threading.Lock:

@@ -20,7 +20,6 @@ from explorer.errors import ExplorerError
 from explorer.paths import cache_dir
 from explorer.serve import ENV as POLICY_ENV
 from explorer.models.names import DEFAULT_MODEL
-from explorer.models.registry import ModelRegistry
 from explorer.serve import Policy, served
 from explorer.serve.host import hosting, run_beside
 from explorer.scoring.progress import tqdm_progress
@@ -165,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model:
         env["LM_EXPLORER_MODEL"] = args.model
     # the pages' kernels share this process's copy of the model (the model host): they hold no torch
-    with hosting(policy, ModelRegistry(capacity=policy.max_models)) as host:
+    with hosting(policy) as host:
         host.admit(args.model or DEFAULT_MODEL, model)
         try:
             return run_beside(voila_command(DASHBOARD, args.port, spare=not args.no_spare), host, env=env,
