@@ -38,7 +38,8 @@ def isolated_env(home: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def server(cmd: list[str], *, cwd: Path, env: dict[str, str], ready_url: str, log: Path,
            timeout: float = 120) -> Iterator[subprocess.Popen]:
-    """Run ``cmd`` until the block ends; ready once ``ready_url`` answers with any HTTP status."""
+    """Run ``cmd`` until the block ends; ready once ``ready_url`` answers with any HTTP status. A block that
+    fails prints the end of the server's log (the kernel's errors are there)."""
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -55,7 +56,11 @@ def server(cmd: list[str], *, cwd: Path, env: dict[str, str], ready_url: str, lo
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"server not up after {timeout} s:\n{log.read_text()[-3000:]}") from None
                 time.sleep(0.3)
-        yield proc
+        try:
+            yield proc
+        except BaseException:
+            print(f"--- the server's log, last 6000 characters ({log}) ---\n{log.read_text()[-6000:]}", flush=True)
+            raise
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

@@ -156,12 +156,9 @@ def walk_every_tab(page, step=lambda name: None) -> dict[str, float]:
     step("permutation")
     heads = Tab(page, "heads").open().settle()
     step("heads")
-    readout = heads.root.locator(".widget-slider:has(label:text-is('factor')) .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type("0")
-    page.keyboard.press("Enter")
-    wait_for(page, lambda: heads.numbers() and "×0:" in heads.root.inner_text(), 300, "factor 0")
+    heads.set_slider("factor", "0.0")
+    wait_for(page, lambda: heads.numbers() and "×0:" in heads.root.inner_text(), 300,
+             lambda: f"factor 0; the tab says {heads.root.inner_text()[:600]!r}")
     heads.root.get_by_role("button", name="apply to other views").click()
     wait_for(page, lambda: "applied to every other view" in heads.banner(), 60, "the heads banner")
     for key in ("calibration", "chain", "attentiveness", "permutation"):

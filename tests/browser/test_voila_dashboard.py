@@ -10,6 +10,7 @@ import html
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,16 @@ OVERFLOW = """els => els.flatMap(d => {
 })"""
 
 
-def wait_for(page, predicate, timeout: float, what: str):
+def wait_for(page, predicate, timeout: float, what: str | Callable[[], str]):
+    """``predicate()``'s first truthy value within ``timeout`` s; ``what`` (or what it returns, read at the
+    timeout, to say what the page showed) names the wait in the error."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         page.wait_for_timeout(100)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
 
 
 class Tab:
@@ -84,6 +87,20 @@ class Tab:
 
     def banner(self) -> str:
         return " ".join(self.root.locator(".lmx-banner").all_inner_texts())
+
+    def set_slider(self, label: str, value: str, timeout: float = 60) -> None:
+        """Type ``value`` into the readout of the slider ``label`` and press Enter, again until the readout shows
+        it (a click landing while the widget re-renders leaves the old value)."""
+        readout = self.root.locator(f".widget-slider:has(label:text-is('{label}')) .widget-readout")
+        deadline = time.monotonic() + timeout
+        while readout.inner_text().strip() != value:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the {label} slider shows {readout.inner_text()!r} after typing {value!r}")
+            readout.click()
+            self.page.keyboard.press("Control+A")
+            self.page.keyboard.type(value)
+            self.page.keyboard.press("Enter")
+            self.page.wait_for_timeout(500)
 
     def code(self) -> str:
         self.root.get_by_role("button", name="Show code").click()
@@ -181,12 +198,9 @@ def test_dashboard_in_a_real_browser(tmp_path):
         # heads: on the loaded items; scale the strongest head by 0 and hand it to every other view
         heads = Tab(page, "heads").open().settle()
         assert heads.numbers()["n_prompts"] == 12 and "loaded items" in heads.root.inner_text()
-        readout = heads.root.locator(".widget-slider:has(label:text-is('factor')) .widget-readout")
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type("0")
-        page.keyboard.press("Enter")
-        wait_for(page, lambda: heads.numbers() and "×0:" in heads.root.inner_text(), 300, "factor 0")
+        heads.set_slider("factor", "0.0")
+        wait_for(page, lambda: heads.numbers() and "×0:" in heads.root.inner_text(), 300,
+                 lambda: f"factor 0; the tab says {heads.root.inner_text()[:600]!r}")
         heads.root.get_by_role("button", name="apply to other views").click()
         wait_for(page, lambda: "applied to every other view" in heads.banner(), 60, "the heads banner")
         head = "L{}H{}×0".format(*heads.numbers()["head"])
