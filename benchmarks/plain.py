@@ -23,7 +23,9 @@ def plain_batched(model, tokenizer, prompts: list[str], token_ids: list[int], *,
         rows = order[i : i + batch_size]
         enc = tokenizer([prompts[r] for r in rows], return_tensors="pt", padding=True).to(device)
         logits = model(**enc).logits  # [B, T, vocab]: every position
-        out[rows] = torch.log_softmax(logits[:, -1].float(), -1)[:, token_ids].cpu().numpy()
+        # normalised in float64: float32 log_softmax on the CPU errs by ~1e-4 over a 262k vocabulary
+        # (explorer/scoring/logprobs.py), which would count against the engine in the exactness check
+        out[rows] = torch.log_softmax(logits[:, -1].double(), -1)[:, token_ids].cpu().numpy()
     return out
 
 
