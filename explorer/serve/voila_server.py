@@ -8,7 +8,7 @@ answered after 30 s, and five visitors opening one after another waited about 30
 Here a refill with a delay is scheduled on the server's loop instead, and the pool stays empty until the spare
 starts: a page that arrives meanwhile gets a kernel of its own at once (Voila's path when no spare is ready), and
 the spare still starts only after the delay. ``python -m explorer.serve.voila_server ARGS`` is ``python -m voila
-ARGS`` with that change.
+ARGS`` with that change (made where ARGS hold ``--preheat_kernel=True``, as the demo's do with a spare).
 """
 
 from __future__ import annotations
@@ -49,9 +49,13 @@ def deferred_refill(manager: type) -> type:
 
 def patch_voila() -> None:
     """Make Voila's app build its pre-heating kernel manager with :func:`deferred_refill`."""
-    import voila.app  # noqa: PLC0415 - only the server needs Voila
+    import voila  # noqa: PLC0415 - only the server needs Voila
+    import voila.app  # noqa: PLC0415
 
-    made = voila.app.voila_kernel_manager_factory
+    made = getattr(voila.app, "voila_kernel_manager_factory", None)
+    if made is None:
+        raise RuntimeError(f"Voila {voila.__version__} builds its kernel manager otherwise than 0.5 did: "
+                           "explorer/serve/voila_server.py needs updating for it (or serve with --no-spare)")
     if getattr(made, "deferred_refill", False):
         return
 
@@ -64,7 +68,9 @@ def patch_voila() -> None:
 
 
 def main() -> None:
-    patch_voila()
+    """Voila's command line, with :func:`patch_voila` where it pre-heats kernels (``--preheat_kernel=True``)."""
+    if "--preheat_kernel=True" in sys.argv[1:]:
+        patch_voila()
     from voila.app import main as voila_main  # noqa: PLC0415
 
     sys.exit(voila_main())

@@ -238,7 +238,8 @@ def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tm
             page.bring_to_front()  # as each visitor's own browser shows their page (a page behind draws no figure)
             tab = Tab(page, "attentiveness")
             tab.settle(timeout=900)
-            assert len(tab.plots()[0][0][2]) == 12  # its own 12 items
+            wait_for(page, lambda: tab.plots()[0] and len(tab.plots()[0][0][2]) == 12, 60,  # its own 12 items
+                     lambda: f"page {n}'s 12 items; its first figure holds {tab.plots()[0]}")
             done[n] = time.monotonic() - opened
         figures = {"pages": len(pages), "page_to_results_s": done, "kernels_while_open": kernels(proc),
                    "kernel_peak_rss": kernel_peaks(proc.pid), "host": process_memory(proc.pid)}

@@ -82,7 +82,19 @@ class Tab:
             self.numbers() is not None and self.root.locator(".js-plotly-plot").evaluate_all(DRAWN)
 
     def settle(self, timeout: float = 300) -> Tab:
+        """Wait for :meth:`fresh`, then for the figures to hold still: plotly applies the kernel's update to a
+        figure a while after the numbers beside it arrive (seconds, on a loaded machine)."""
         wait_for(self.page, self.fresh, timeout, f"{self.key} to show results of its controls")
+        last: list = [None]
+
+        def still() -> bool:
+            now = self.plots()
+            held, last[0] = now == last[0], now
+            if not held:
+                self.page.wait_for_timeout(400)
+            return held
+
+        wait_for(self.page, still, 60, f"{self.key}'s figures to hold still")
         return self
 
     def select(self, label: str, option: str) -> None:

@@ -69,3 +69,10 @@ def test_voila_builds_its_pre_heating_manager_with_the_deferred_refill(monkeypat
     assert "fill_if_needed" in vars(voilas) and "fill_delay" in voilas.class_traits()  # what the patch relies on
     plain = factory(AsyncMappingKernelManager, False, 0)
     assert "fill_if_needed" not in dir(plain)  # no pool, nothing changed
+
+
+def test_a_voila_without_the_factory_is_a_clear_error(monkeypatch):
+    voila_app = pytest.importorskip("voila.app")
+    monkeypatch.delattr(voila_app, "voila_kernel_manager_factory")
+    with pytest.raises(RuntimeError, match="needs updating"):
+        patch_voila()

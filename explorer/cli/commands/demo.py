@@ -74,6 +74,9 @@ def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
             ["--preheat_kernel=False", "--VoilaConfiguration.progressive_rendering=True"])
     return [sys.executable, "-m", "explorer.serve.voila_server", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
             "--show_tracebacks=False", "--template=lmx", *pool,
+            # a kernel's outputs may reach Voila seconds after its reply when several pages' kernels start at
+            # once; Voila's executor stops listening after 4 s, and a page would lack what came later
+            "--VoilaExecutor.iopub_timeout=60",
             *(f"--VoilaConfiguration.extension_allowlist={x}" for x in EXTENSIONS),  # Voila needs both lists or neither
             *(f"--VoilaConfiguration.extension_denylist={x}" for x in UNUSED_EXTENSIONS),
             f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
