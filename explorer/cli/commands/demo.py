@@ -63,8 +63,7 @@ def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
     host for anything); with ``spare``, one pre-heated kernel that has already shown the dashboard's frame
     when a page opens and loads the model only once a page takes it (a spare holds no model, so a 2 GB
     machine holds it beside the page's kernel), replaced ``refill_delay_s`` after a page takes it (not while
-    that page's first work runs; a page arriving meanwhile gets a kernel of its own at once, see
-    :mod:`explorer.serve.voila_server`, which runs Voila); a kernel whose page is gone (no connection) and that has been idle
+    that page's first work runs; Voila makes a page arriving meanwhile wait for it); a kernel whose page is gone (no connection) and that has been idle
     ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``; the page loads only the front-end
     extensions the dashboard uses (``EXTENSIONS``), not jupyterlab-plotly's second copy of plotly.js.
     Run it with :func:`voila_env`."""
@@ -72,7 +71,7 @@ def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
              f"--VoilaKernelManager.fill_delay={refill_delay_s}"] if spare else
             # no spare: the page's scripts load while its kernel starts, rather than after it ran the notebook
             ["--preheat_kernel=False", "--VoilaConfiguration.progressive_rendering=True"])
-    return [sys.executable, "-m", "explorer.serve.voila_server", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
             "--show_tracebacks=False", "--template=lmx", *pool,
             # a kernel's outputs may reach Voila seconds after its reply when several pages' kernels start at
             # once; Voila's executor stops listening after 4 s, and a page would lack what came later
