@@ -235,7 +235,7 @@ def test_five_pages_at_once_each_get_their_results_and_closed_ones_are_culled(tm
             page.goto(f"http://127.0.0.1:{port}/", timeout=300_000, wait_until="commit")
         done = {}
         for n, page in enumerate(pages):
-            page.bring_to_front()  # as each visitor's own browser shows their page (a page behind draws no figure)
+            page.bring_to_front()  # as each visitor's own browser shows their page
             tab = Tab(page, "attentiveness")
             tab.settle(timeout=900)
             wait_for(page, lambda: tab.plots()[0] and len(tab.plots()[0][0][2]) == 12, 60,  # its own 12 items

@@ -24,7 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(
 TABS = {"attentiveness": "Attentiveness", "permutation": "Order bias", "heads": "Heads", "calibration": "Calibration",
         "chain": "Chain"}
 PLOTS = "els => els.map(d => (d.data || []).map(t => [t.name, t.x, t.y]))"
-DRAWN = "els => els.length > 0 && els.every(d => !!d.data && !!d.querySelector('.main-svg'))"
 # Every plot's svg fits its box, and its legend and colour bar fit the svg (no clipped text).
 OVERFLOW = """els => els.flatMap(d => {
   const box = d.getBoundingClientRect(), svg = d.querySelector('.main-svg');
@@ -74,12 +73,10 @@ class Tab:
         return json.loads(html.unescape(raw)) if raw else None
 
     def fresh(self) -> bool:
-        """Results of the current controls on screen: no stale, error or partial mark, work done, and the figures
-        drawn (a loaded browser draws plotly's figures a while after the numbers arrive)."""
+        """Results of the current controls on screen: no stale, error or partial mark, work done."""
         classes = self.root.locator(".widget-vbox").evaluate_all("els => els.map(e => e.className).join(' ')")
         busy = self.root.get_by_text("running…").count() > 0
-        return not busy and "lmx-stale" not in classes and "lmx-error" not in classes and \
-            self.numbers() is not None and self.root.locator(".js-plotly-plot").evaluate_all(DRAWN)
+        return not busy and "lmx-stale" not in classes and "lmx-error" not in classes and self.numbers() is not None
 
     def settle(self, timeout: float = 300) -> Tab:
         """Wait for :meth:`fresh`, then for the figures to hold still: plotly applies the kernel's update to a

@@ -56,19 +56,19 @@ REFILL_DELAY_S = 30  # the spare kernel starts this long after a page takes one:
 
 
 def voila_command(notebook: Path, port: int, *, cull_idle_s: int = CULL_IDLE_S,
-                  cull_interval_s: int = CULL_INTERVAL_S, spare: bool = True,
-                  refill_delay_s: float = REFILL_DELAY_S) -> list[str]:
+                  cull_interval_s: int = CULL_INTERVAL_S, spare: bool = True) -> list[str]:
     """How the dashboard is served: on 127.0.0.1 only; no tracebacks on the page (they name the server's
     files); the ``lmx`` template (Voila's lab template without its CDN stylesheets: the page asks no other
     host for anything); with ``spare``, one pre-heated kernel that has already shown the dashboard's frame
     when a page opens and loads the model only once a page takes it (a spare holds no model, so a 2 GB
-    machine holds it beside the page's kernel), replaced ``refill_delay_s`` after a page takes it (not while
-    that page's first work runs; Voila makes a page arriving meanwhile wait for it); a kernel whose page is gone (no connection) and that has been idle
-    ``cull_idle_s`` seconds is shut down, checked every ``cull_interval_s``; the page loads only the front-end
-    extensions the dashboard uses (``EXTENSIONS``), not jupyterlab-plotly's second copy of plotly.js.
+    machine holds it beside the page's kernel), replaced ``REFILL_DELAY_S`` after a page takes it (not while
+    that page's first work runs; Voila makes a page arriving meanwhile wait for it); a kernel whose page is
+    gone (no connection) and that has been idle ``cull_idle_s`` seconds is shut down, checked every
+    ``cull_interval_s``; the page loads only the front-end extensions the dashboard uses (``EXTENSIONS``), not
+    jupyterlab-plotly's second copy of plotly.js.
     Run it with :func:`voila_env`."""
     pool = (["--preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1",
-             f"--VoilaKernelManager.fill_delay={refill_delay_s}"] if spare else
+             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}"] if spare else
             # no spare: the page's scripts load while its kernel starts, rather than after it ran the notebook
             ["--preheat_kernel=False", "--VoilaConfiguration.progressive_rendering=True"])
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
